@@ -1,0 +1,14 @@
+import * as k8s from "@pulumi/kubernetes";
+import type { StackConfig } from "../config";
+
+/**
+ * The one Kubernetes provider every Kubernetes resource is given, so nothing lands in
+ * whatever cluster the ambient kubeconfig happens to point at.
+ */
+export function kubernetesProvider(config: StackConfig): k8s.Provider {
+  return new k8s.Provider("kubernetes", {
+    ...(config.kubeContext ? { context: config.kubeContext } : {}),
+    ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}),
+    enableServerSideApply: true,
+  });
+}
