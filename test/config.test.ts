@@ -1,0 +1,267 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { CONFIG_KEYS, ConfigError, parseConfig } from "../components/config";
+import { PROJECT_ROOT, runStack } from "./harness";
+
+interface BadCase {
+  what: string;
+  overrides: string[];
+  /** Every line of the error must be matched by one of these, and each must match a line. */
+  expect: RegExp[];
+}
+
+// Each case runs the real program for production with one or more keys made bad.
+const BAD_CASES: BadCase[] = [
+  {
+    what: "an unknown environment",
+    overrides: ["doc-rag:environment=prod"],
+    expect: [/^doc-rag:environment: must be one of: dev, staging, production \(got "prod"\)$/],
+  },
+  {
+    what: "a misspelt top-level key",
+    overrides: ["doc-rag:storageClas=fast-ssd"],
+    expect: [/^doc-rag:storageClas: unknown key \(got "fast-ssd"\); allowed keys: environment, .*storageClass/],
+  },
+  {
+    what: "a Kubernetes version older than Pod Security Admission",
+    overrides: ["doc-rag:kubernetesVersion=1.24"],
+    expect: [/^doc-rag:kubernetesVersion: must be 1\.25 or newer .*\(got "1\.24"\)$/],
+  },
+  {
+    what: "a Kubernetes version that is not a minor version",
+    overrides: ["doc-rag:kubernetesVersion=v1.36.2"],
+    expect: [/^doc-rag:kubernetesVersion: must be a Kubernetes minor version such as "1\.36" \(got "v1\.36\.2"\)$/],
+  },
+  {
+    what: "a storage class that is not a DNS label",
+    overrides: ["doc-rag:storageClass=Fast_SSD"],
+    expect: [/^doc-rag:storageClass: must be a DNS label.* \(got "Fast_SSD"\)$/],
+  },
+  {
+    what: "a protection flag that is not a boolean",
+    overrides: ["doc-rag:protectStatefulResources=yes"],
+    expect: [/^doc-rag:protectStatefulResources: must be true or false \(got "yes"\)$/],
+  },
+  {
+    what: "an empty kube context",
+    overrides: ["doc-rag:kubeContext="],
+    expect: [/^doc-rag:kubeContext: must not be empty \(got ""\)$/],
+  },
+  {
+    what: "a quota value that is not a quantity",
+    overrides: ['doc-rag:namespaces.application.quota["requests.cpu"]=lots'],
+    expect: [
+      /^doc-rag:namespaces\.application\.quota\["requests\.cpu"\]: must be a Kubernetes quantity .*\(got "lots"\)$/,
+    ],
+  },
+  {
+    what: "a quota request above its limit",
+    overrides: ['doc-rag:namespaces.application.quota["requests.memory"]=100Gi'],
+    expect: [
+      /^doc-rag:namespaces\.application\.quota\["requests\.memory"\]: must not exceed limits\.memory \(80Gi\) \(got "100Gi"\)$/,
+    ],
+  },
+  {
+    what: "a quota key Kubernetes does not know",
+    overrides: ["doc-rag:namespaces.data.quota.cpus=4"],
+    expect: [/^doc-rag:namespaces\.data\.quota: unknown key "cpus"; allowed keys: requests\.cpu, /],
+  },
+  {
+    what: "a fractional object count",
+    overrides: ["doc-rag:namespaces.data.quota.services=2.5"],
+    expect: [/^doc-rag:namespaces\.data\.quota\.services: must be a whole number of objects.* \(got 2\.5\)$/],
+  },
+  {
+    what: "a default request above the default limit",
+    overrides: ["doc-rag:namespaces.application.limits.defaultRequest.cpu=2"],
+    expect: [
+      /^doc-rag:namespaces\.application\.limits\.defaultRequest\.cpu: must not exceed default\.cpu \(1\) \(got "2"\)$/,
+    ],
+  },
+  {
+    what: "a Pod Security level that does not exist",
+    overrides: ["doc-rag:namespaces.data.podSecurity.enforce=strict"],
+    expect: [
+      /^doc-rag:namespaces\.data\.podSecurity\.enforce: must be one of: privileged, baseline, restricted \(got "strict"\)$/,
+    ],
+  },
+  {
+    what: "a lowered Pod Security level without a reason",
+    overrides: ["doc-rag:namespaces.monitoring.podSecurity.enforce=baseline"],
+    expect: [/^doc-rag:namespaces\.monitoring\.podSecurity\.reason: is required; .*enforce is below restricted/],
+  },
+  {
+    what: "an audit level looser than enforce",
+    overrides: [
+      "doc-rag:namespaces.monitoring.podSecurity.enforce=baseline",
+      "doc-rag:namespaces.monitoring.podSecurity.audit=privileged",
+      "doc-rag:namespaces.monitoring.podSecurity.reason=node-exporter reads host metrics",
+    ],
+    expect: [
+      /^doc-rag:namespaces\.monitoring\.podSecurity\.audit: must be at least as strict as enforce \(baseline\).* \(got "privileged"\)$/,
+    ],
+  },
+  {
+    what: "two roles sharing one namespace",
+    overrides: ["doc-rag:namespaces.data.name=doc-rag-prod"],
+    expect: [
+      /^doc-rag:namespaces\.data\.name: is already the name of the application namespace.* \(got "doc-rag-prod"\)$/,
+    ],
+  },
+  {
+    what: "a namespace role that does not exist",
+    overrides: ["doc-rag:namespaces.cache.name=doc-rag-cache"],
+    expect: [
+      /^doc-rag:namespaces: unknown key "cache"; allowed keys: application, data, monitoring, security, delivery, gateway$/,
+    ],
+  },
+  {
+    what: "a namespace name that is not a DNS label",
+    overrides: ["doc-rag:namespaces.gateway.name=Gateway"],
+    expect: [/^doc-rag:namespaces\.gateway\.name: must be a DNS label.* \(got "Gateway"\)$/],
+  },
+  {
+    what: "an object key given a plain string",
+    overrides: ["doc-rag:namespaces=all"],
+    expect: [/^doc-rag:namespaces: must be an object with keys among: application, data, .* \(got "all"\)$/],
+  },
+  {
+    what: "a DNS namespace that is not a DNS label",
+    overrides: ["doc-rag:clusterDns.namespace=Kube System"],
+    expect: [/^doc-rag:clusterDns\.namespace: must be a DNS label.* \(got "Kube System"\)$/],
+  },
+  {
+    what: "a DNS pod label that is not a string",
+    overrides: ['doc-rag:clusterDns.podLabels["k8s-app"]=5'],
+    expect: [/^doc-rag:clusterDns\.podLabels\.k8s-app: .*expected string.* \(got 5\)$/],
+  },
+];
+
+describe("stack config validation", () => {
+  for (const bad of BAD_CASES) {
+    it(`rejects ${bad.what}, naming the key and value, before any resource exists`, async () => {
+      const run = await runStack("production", { overrides: bad.overrides });
+      assert.ok(ConfigError.is(run.error), `expected a ConfigError, got ${run.error?.message ?? "success"}`);
+      assert.equal(run.resources.length, 0, "nothing may be registered when the config is bad");
+      for (const pattern of bad.expect) {
+        assert.ok(
+          run.error.problems.some((p) => pattern.test(p)),
+          `no problem matches ${pattern}:\n${run.error.problems.join("\n")}`,
+        );
+      }
+    });
+  }
+
+  it("reports every bad key in one error", async () => {
+    const run = await runStack("staging", {
+      overrides: [
+        "doc-rag:environment=qa",
+        "doc-rag:kubernetesVersion=1.20",
+        'doc-rag:namespaces.data.quota["limits.cpu"]=-1',
+        "doc-rag:namespaces.delivery.stateful=maybe",
+      ],
+    });
+    assert.ok(ConfigError.is(run.error));
+    assert.deepEqual(
+      run.error.problems.map((p) => p.split(":").slice(0, 2).join(":")),
+      [
+        "doc-rag:environment",
+        "doc-rag:kubernetesVersion",
+        'doc-rag:namespaces.data.quota["limits.cpu"]',
+        "doc-rag:namespaces.delivery.stateful",
+      ],
+    );
+    assert.match(run.error.message, /^Invalid stack configuration \(4 problems\):\n {2}- doc-rag:environment/);
+    assert.equal(run.resources.length, 0);
+  });
+
+  it("requires a target cluster outside dev, so nothing deploys to the current context by accident", async () => {
+    const dev = await runStack("dev", { overrides: ["doc-rag:kubeContext="] });
+    assert.match(dev.error?.message ?? "", /doc-rag:kubeContext: must not be empty/);
+    const staging = parseConfigOf({ "doc-rag:environment": "staging" });
+    assert.match(staging, /doc-rag:kubeContext: is required; must be set \(or kubeconfig\) in staging/);
+    assert.doesNotThrow(() => parseConfig({ "doc-rag:environment": "staging", "doc-rag:kubeconfig": "/etc/kube" }));
+  });
+
+  it("requires the environment", () => {
+    assert.match(parseConfigOf({}), /doc-rag:environment: is required; must be one of: dev, staging, production/);
+  });
+
+  it("ignores other packages' keys", () => {
+    const config = parseConfig({ "doc-rag:environment": "dev", "kubernetes:context": "elsewhere" });
+    assert.equal(config.environment, "dev");
+  });
+
+  it("fills defaults: restricted namespaces, a small quota, protection outside dev", () => {
+    const dev = parseConfig({ "doc-rag:environment": "dev" });
+    assert.equal(dev.protectStatefulResources, false);
+    assert.equal(dev.clusterName, "doc-rag-dev");
+    assert.equal(dev.kubernetesVersion, "1.36");
+    assert.deepEqual(dev.namespaces.application.podSecurity, {
+      enforce: "restricted",
+      audit: "restricted",
+      warn: "restricted",
+    });
+    assert.equal(dev.namespaces.data.name, "doc-rag-data");
+    assert.equal(dev.namespaces.data.stateful, true);
+    assert.equal(dev.namespaces.gateway.stateful, false);
+    assert.equal(dev.namespaces.application.quota["limits.memory"], "8Gi");
+    assert.deepEqual(dev.clusterDns, { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } });
+    const production = parseConfig({ "doc-rag:environment": "production", "doc-rag:kubeContext": "prod" });
+    assert.equal(production.protectStatefulResources, true);
+  });
+
+  it("accepts numbers for quantities and counts, as YAML writes them", () => {
+    const config = parseConfig({
+      "doc-rag:environment": "dev",
+      "doc-rag:namespaces": JSON.stringify({
+        application: { quota: { "requests.cpu": 0.5, "limits.cpu": 2, pods: 30 } },
+      }),
+    });
+    assert.deepEqual(config.namespaces.application.quota, { "requests.cpu": "0.5", "limits.cpu": "2", pods: "30" });
+  });
+});
+
+describe("Pulumi.yaml documents every config key", () => {
+  const projectFile = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8");
+  const declared = (parse(projectFile) as { config: Record<string, { type: string; description: string }> }).config;
+
+  for (const [name, key] of Object.entries(CONFIG_KEYS)) {
+    it(`documents ${name} with its type and description`, () => {
+      if (key.kind === "object") {
+        // Pulumi's project schema has no object type: object keys are listed in a comment.
+        assert.ok(
+          projectFile.includes(`#   ${name} (object): ${key.description}`),
+          `Pulumi.yaml lacks the comment line for object key ${name}`,
+        );
+      } else {
+        assert.deepEqual(declared[name], { type: key.kind, description: key.description });
+      }
+    });
+  }
+
+  it("and so does the README's table of config keys", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    for (const name of Object.keys(CONFIG_KEYS)) {
+      assert.match(readme, new RegExp(`^\\| \`doc-rag:${name}\` +\\|`, "m"), `README lacks doc-rag:${name}`);
+    }
+  });
+
+  it("declares no key the program does not read", () => {
+    assert.deepEqual(
+      Object.keys(declared).filter((k) => !(k in CONFIG_KEYS)),
+      [],
+    );
+  });
+});
+
+function parseConfigOf(raw: Record<string, string>): string {
+  try {
+    parseConfig(raw);
+    return "";
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./resources";
+export * from "./run";
+export * from "./stackConfig";
+export { fakeValue } from "./mocks";
+export * from "./kubernetes";

@@ -1,0 +1,73 @@
+/**
+ * The Kubernetes objects a run registered, as manifests, and their validation against the
+ * official OpenAPI schemas (kubernetes-models; companion packages for custom resources).
+ */
+import type { RecordedResource, StackRun } from "./resources";
+
+export interface KubernetesObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name?: string; namespace?: string; labels?: Record<string, string>; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** Types that are Kubernetes resources but not one object (releases, YAML bundles, providers). */
+const NOT_AN_OBJECT = /^kubernetes:(helm\.sh\/|yaml|kustomize)|^pulumi:providers:/;
+
+/**
+ * Models for custom resources: apiVersion → module exporting one class per kind.
+ * Components that add custom resources register their companion package here.
+ */
+export const CUSTOM_RESOURCE_MODELS: Record<string, string> = {};
+
+export function isKubernetesObject(resource: RecordedResource): boolean {
+  return resource.custom && resource.type.startsWith("kubernetes:") && !NOT_AN_OBJECT.test(resource.type);
+}
+
+/** Every Kubernetes object of the run as a manifest (inputs are the object itself). */
+export function kubernetesObjects(run: StackRun): { resource: RecordedResource; object: KubernetesObject }[] {
+  return run.resources
+    .filter(isKubernetesObject)
+    .map((resource) => ({ resource, object: resource.inputs as unknown as KubernetesObject }));
+}
+
+function modelModule(apiVersion: string): string {
+  const custom = CUSTOM_RESOURCE_MODELS[apiVersion];
+  if (custom) return custom;
+  // kubernetes-models lays out one module per group/version; the core group is plain "v1".
+  return `kubernetes-models/${apiVersion}`;
+}
+
+interface Model {
+  validate(): void;
+}
+
+/**
+ * Problems with one object against its official schema; empty when it is valid. An object
+ * without a known schema is itself a problem, so a new kind cannot slip by unchecked.
+ */
+export function schemaProblems(object: KubernetesObject): string[] {
+  const label = `${object.kind ?? "?"} ${object.metadata?.namespace ?? "-"}/${object.metadata?.name ?? "?"}`;
+  let models: Record<string, new (data: unknown) => Model>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    models = require(modelModule(object.apiVersion)) as typeof models;
+  } catch {
+    return [`${label}: no schema for apiVersion ${object.apiVersion}; add its models to CUSTOM_RESOURCE_MODELS`];
+  }
+  const Model = models[object.kind];
+  if (!Model) {
+    return [`${label}: apiVersion ${object.apiVersion} has no kind ${object.kind}`];
+  }
+  try {
+    new Model(object).validate();
+    return [];
+  } catch (err) {
+    return [`${label}: ${(err as Error).message}`];
+  }
+}
+
+/** Schema problems of every Kubernetes object in the run. */
+export function validateKubernetesObjects(run: StackRun): string[] {
+  return kubernetesObjects(run).flatMap(({ object }) => schemaProblems(object));
+}

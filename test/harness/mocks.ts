@@ -1,0 +1,46 @@
+/**
+ * Pulumi mocks that answer like the real providers would, offline: every resource gets an
+ * id and its inputs back as state, plus the outputs a provider computes (a Kubernetes
+ * object's generated name, a generated password as a secret). Later components add their
+ * providers' computed outputs to `COMPUTED`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { MockCallArgs, MockResourceArgs, MockResourceResult, Mocks } from "@pulumi/pulumi/runtime";
+
+type Computed = (args: MockResourceArgs) => Record<string, unknown>;
+
+/** Deterministic stand-in for a provider's generated value, so two runs compare equal. */
+export function fakeValue(kind: string, name: string): string {
+  return `mock-${kind}-${name}`;
+}
+
+function kubernetesMetadata(args: MockResourceArgs): Record<string, unknown> {
+  const metadata = (args.inputs["metadata"] ?? {}) as Record<string, unknown>;
+  // The provider auto-names an object without metadata.name; mirror that deterministically.
+  return { metadata: { ...metadata, name: metadata["name"] ?? `${args.name}-mock` } };
+}
+
+/** Outputs providers compute, by resource type token (or `kubernetes:*` for any object). */
+export const COMPUTED: Record<string, Computed> = {
+  "kubernetes:*": kubernetesMetadata,
+  "random:index/randomPassword:RandomPassword": (args) => ({
+    result: pulumi.secret(fakeValue("password", args.name)),
+    bcryptHash: pulumi.secret(fakeValue("bcrypt", args.name)),
+  }),
+};
+
+function computedFor(type: string): Computed | undefined {
+  if (COMPUTED[type]) return COMPUTED[type];
+  if (type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm")) return COMPUTED["kubernetes:*"];
+  return undefined;
+}
+
+export const mocks: Mocks = {
+  newResource(args: MockResourceArgs): MockResourceResult {
+    const computed = computedFor(args.type)?.(args) ?? {};
+    return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+  },
+  call(args: MockCallArgs) {
+    return args.inputs as Record<string, unknown>;
+  },
+};

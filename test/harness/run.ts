@@ -1,0 +1,132 @@
+/**
+ * Runs the real program for a stack under Pulumi's mock runtime and records every
+ * resource registration as the engine would receive it. Tests, `npm run plan` and the
+ * benchmarks all go through `runStack`.
+ */
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { mocks } from "./mocks";
+import type { RecordedResource, StackRun } from "./resources";
+import { applyOverrides, readStackConfig } from "./stackConfig";
+
+/** The repository root: where Pulumi.yaml and index.ts live. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+export interface RunOptions {
+  /** `key=value` config overrides for this run only. */
+  overrides?: readonly string[];
+  /** Project directory; defaults to this repository. */
+  root?: string;
+}
+
+// The parts of the engine's RegisterResourceRequest the harness reads.
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProvider(): string;
+  getDependenciesList(): string[];
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getAliasesList(): { getUrn(): string; getSpec(): { getName(): string } | undefined }[];
+  getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+}
+
+interface MockMonitorLike {
+  registerResource(req: RegisterRequest, callback: (err: unknown, resp: { getUrn(): string }) => void): Promise<void>;
+}
+
+function describeAlias(alias: ReturnType<RegisterRequest["getAliasesList"]>[number]): string {
+  return alias.getUrn() || alias.getSpec()?.getName() || "";
+}
+
+/** Wraps the mock monitor so each registration is recorded with its options. */
+function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[]): void {
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) =>
+    register(req, (err, resp) => {
+      if (!err) {
+        into.push({
+          urn: resp.getUrn(),
+          type: req.getType(),
+          name: req.getName(),
+          ...(req.getParent() ? { parent: req.getParent() } : {}),
+          custom: req.getCustom(),
+          inputs: pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>,
+          ...(req.getProvider() ? { provider: req.getProvider() } : {}),
+          dependencies: req.getDependenciesList(),
+          options: {
+            protect: req.getProtect() ?? false,
+            retainOnDelete: req.getRetainondelete() ?? false,
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            ignoreChanges: req.getIgnorechangesList(),
+            aliases: req.getAliasesList().map(describeAlias),
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+          },
+        });
+      }
+      callback(err, resp);
+    });
+}
+
+/** Forgets the project's own modules, so the next import evaluates the program afresh. */
+function forgetProgram(root: string): void {
+  for (const id of Object.keys(require.cache)) {
+    if (id.startsWith(root + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`)) {
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- require.cache is keyed by path
+      delete require.cache[id];
+    }
+  }
+}
+
+async function resolveOutput(value: unknown): Promise<unknown> {
+  if (!pulumi.Output.isInstance(value)) return value;
+  // Output's promise/isSecret are internal to the SDK but stable; they give value and secrecy.
+  const internal = value as unknown as { promise(): Promise<unknown>; isSecret: Promise<boolean> };
+  const [resolved, secret] = await Promise.all([internal.promise(), internal.isSecret]);
+  return secret ? { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: resolved } : resolved;
+}
+
+// Pulumi's runtime is process-global: runs take turns.
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Runs the program for `stack` (its Pulumi.<stack>.yaml plus overrides) and records it. */
+export function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
+  const run = queue.then(() => runExclusive(stack, options));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function runExclusive(stack: string, options: RunOptions): Promise<StackRun> {
+  const root = options.root ?? PROJECT_ROOT;
+  const input = applyOverrides(readStackConfig(root, stack), options.overrides ?? []);
+  const resources: RecordedResource[] = [];
+  const outputs: Record<string, unknown> = {};
+  const failures: Error[] = [];
+  const onRejection = (reason: unknown) => failures.push(reason instanceof Error ? reason : new Error(String(reason)));
+
+  pulumi.runtime.setAllConfig(input.config, input.secretKeys);
+  await pulumi.runtime.setMocks(mocks, input.project, stack, false);
+  recordRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitorLike, resources);
+  forgetProgram(root);
+  process.on("unhandledRejection", onRejection);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require(path.join(root, "index.ts")) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(program)) {
+      outputs[name] = await resolveOutput(value);
+    }
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  } catch (err) {
+    failures.push(err instanceof Error ? err : new Error(String(err)));
+  } finally {
+    // Let rejections already queued surface before we stop listening.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off("unhandledRejection", onRejection);
+  }
+  return { stack, resources, outputs, ...(failures[0] ? { error: failures[0] } : {}) };
+}

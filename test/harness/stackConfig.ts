@@ -1,0 +1,135 @@
+/**
+ * Reads a stack's config the way the Pulumi CLI hands it to the program: every key
+ * namespaced, structured values as JSON, `secure:` values as secrets (offline they become
+ * placeholders, since nobody here can decrypt them).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+
+export interface StackConfigInput {
+  project: string;
+  /** `namespace:key` → value as the language host receives it (a string). */
+  config: Record<string, string>;
+  /** Keys whose values are secret. */
+  secretKeys: string[];
+}
+
+/** The placeholder a `secure:` value becomes offline; never a real secret. */
+export function secretPlaceholder(key: string): string {
+  return `placeholder-secret-for-${key}`;
+}
+
+function readYaml(file: string): Record<string, unknown> {
+  if (!fs.existsSync(file)) {
+    throw new Error(`no such file: ${file}`);
+  }
+  return (parse(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
+}
+
+function isSecure(value: unknown): value is { secure: string } {
+  return typeof value === "object" && value !== null && Object.keys(value).join() === "secure";
+}
+
+function encode(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function namespaced(project: string, key: string): string {
+  return key.includes(":") ? key : `${project}:${key}`;
+}
+
+/** Sets `a.b.c` inside a structured value, as `pulumi config set --path` does. */
+function setPath(target: Record<string, unknown>, parts: string[], value: unknown): void {
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== "object" || next === null) {
+      node[part] = {};
+    }
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1] as string] = value;
+}
+
+/** `a.b["c.d"]` → ["a", "b", "c.d"], the path syntax of `pulumi config set --path`. */
+function splitPath(key: string): [string, ...string[]] {
+  const parts = [...key.matchAll(/([^.[\]]+)|\["([^"]*)"\]/g)].map((m) => m[1] ?? m[2] ?? "");
+  if (parts.length === 0) {
+    throw new Error(`--config: empty key in ${JSON.stringify(key)}`);
+  }
+  return parts as [string, ...string[]];
+}
+
+/** A `--config` value: JSON where it parses (numbers, booleans, objects), else the string. */
+function overrideValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Applies `key=value` overrides for one run, like a what-if `pulumi config set`. A key may
+ * name a path inside an object key: `doc-rag:namespaces.data.name=x`.
+ */
+export function applyOverrides(input: StackConfigInput, overrides: readonly string[]): StackConfigInput {
+  const config = { ...input.config };
+  const secretKeys = [...input.secretKeys];
+  for (const override of overrides) {
+    const eq = override.indexOf("=");
+    if (eq <= 0) {
+      throw new Error(`--config takes key=value, got ${JSON.stringify(override)}`);
+    }
+    const [top, ...rest] = splitPath(namespaced(input.project, override.slice(0, eq)));
+    const raw = override.slice(eq + 1);
+    if (rest.length === 0) {
+      config[top] = raw;
+      continue;
+    }
+    let current: unknown = {};
+    if (config[top] !== undefined) {
+      try {
+        current = JSON.parse(config[top]);
+      } catch {
+        throw new Error(`--config ${override}: ${top} is not an object, so it has no path ${rest.join(".")}`);
+      }
+    }
+    if (typeof current !== "object" || current === null) {
+      throw new Error(`--config ${override}: ${top} is not an object, so it has no path ${rest.join(".")}`);
+    }
+    setPath(current as Record<string, unknown>, rest, overrideValue(raw));
+    config[top] = JSON.stringify(current);
+  }
+  return { ...input, config, secretKeys };
+}
+
+/** The project name and the config of `Pulumi.<stack>.yaml` under `root`. */
+export function readStackConfig(root: string, stack: string): StackConfigInput {
+  const project = readYaml(path.join(root, "Pulumi.yaml"))["name"];
+  if (typeof project !== "string") {
+    throw new Error(`${path.join(root, "Pulumi.yaml")} has no project name`);
+  }
+  const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(stackFile)) {
+    const known = fs
+      .readdirSync(root)
+      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+      .filter((s): s is string => Boolean(s));
+    throw new Error(`unknown stack ${JSON.stringify(stack)}: no ${stackFile}; stacks here: ${known.join(", ")}`);
+  }
+  const entries = (readYaml(stackFile)["config"] ?? {}) as Record<string, unknown>;
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [rawKey, value] of Object.entries(entries)) {
+    const key = namespaced(project, rawKey);
+    if (isSecure(value)) {
+      config[key] = secretPlaceholder(key);
+      secretKeys.push(key);
+    } else {
+      config[key] = encode(value);
+    }
+  }
+  return { project, config, secretKeys };
+}
