@@ -1,0 +1,155 @@
+import * as assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { main, parsePlanArgs } from "../tools/plan";
+import { PROJECT_ROOT } from "./harness";
+
+/** Runs the plan's main() in-process and captures what it prints. */
+async function plan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+function listFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+describe("npm run plan", () => {
+  let tmp: string;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "doc-rag-plan-"));
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it("prints production's resource tree and a count by type", async () => {
+    const { code, stdout } = await plan(["production", "--out", tmp]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^Plan for stack production: 37 resources$/m);
+    assert.match(
+      stdout,
+      /^├─ doc-rag:platform:SecureNamespace {2}data\n│ {2}├─ kubernetes:core\/v1:LimitRange {2}data-limits$/m,
+    );
+    assert.match(stdout, /kubernetes:core\/v1:Namespace {2}data-namespace {2}\[protected, retained\]/);
+    assert.match(stdout, /^ {5}6 {2}kubernetes:core\/v1:Namespace$/m);
+    assert.match(stdout, /^ {4}12 {2}kubernetes:networking\.k8s\.io\/v1:NetworkPolicy$/m);
+    assert.match(stdout, /^ {4}application: doc-rag-prod$/m);
+  });
+
+  it("writes resources.json and one manifest per Kubernetes object, every namespace enforcing restricted", async () => {
+    await plan(["production", "--out", tmp]);
+    const resources = JSON.parse(fs.readFileSync(path.join(tmp, "resources.json"), "utf8")) as Record<
+      string,
+      unknown
+    >[];
+    assert.equal(resources.length, 37);
+    const quota = resources.find((r) => r["name"] === "application-quota")!;
+    assert.deepEqual(Object.keys(quota).sort(), [
+      "custom",
+      "dependencies",
+      "inputs",
+      "name",
+      "options",
+      "parent",
+      "provider",
+      "type",
+      "urn",
+    ]);
+    const files = listFiles(path.join(tmp, "manifests"));
+    assert.equal(files.length, 30);
+    assert.ok(files.includes("doc-rag-prod/resourcequota-doc-rag-quota.yaml"));
+    const namespaces = files.filter((f) => f.startsWith("_cluster/namespace-"));
+    assert.equal(namespaces.length, 6);
+    for (const file of namespaces) {
+      const ns = parse(fs.readFileSync(path.join(tmp, "manifests", file), "utf8"));
+      assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted", file);
+    }
+    const quotaManifest = parse(
+      fs.readFileSync(path.join(tmp, "manifests/doc-rag-prod/resourcequota-doc-rag-quota.yaml"), "utf8"),
+    );
+    assert.equal(quotaManifest.spec.hard["limits.memory"], "80Gi");
+  });
+
+  it("replaces manifests of an earlier plan in the same directory", async () => {
+    fs.mkdirSync(path.join(tmp, "manifests", "stale"), { recursive: true });
+    fs.writeFileSync(path.join(tmp, "manifests", "stale", "old.yaml"), "kind: Gone\n");
+    await plan(["dev", "--out", tmp]);
+    assert.ok(!fs.existsSync(path.join(tmp, "manifests", "stale")));
+  });
+
+  it("applies --config overrides for this run only", async () => {
+    const { code, stdout } = await plan(["dev", "--out", tmp, "--config", "doc-rag:namespaces.data.name=scratch"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^ {4}data: scratch$/m);
+    assert.ok(fs.existsSync(path.join(tmp, "manifests", "scratch", "resourcequota-doc-rag-quota.yaml")));
+    assert.match(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"), /name: doc-rag-data/);
+  });
+
+  it("prints JSON with --json", async () => {
+    const { code, stdout } = await plan(["staging", "--json", "--out", tmp]);
+    assert.equal(code, 0);
+    const parsed = JSON.parse(stdout) as { stack: string; resources: unknown[]; outputs: Record<string, unknown> };
+    assert.equal(parsed.stack, "staging");
+    assert.equal(parsed.resources.length, 37);
+    assert.equal(parsed.outputs["cluster"], "shared-staging");
+  });
+
+  it("prints every config problem, writes nothing and fails", async () => {
+    const out = path.join(tmp, "never");
+    const { code, stderr } = await plan([
+      "production",
+      "--out",
+      out,
+      "--config",
+      "doc-rag:kubernetesVersion=1.9",
+      "--config",
+      "doc-rag:namespaces.data.stateful=sometimes",
+    ]);
+    assert.equal(code, 1);
+    assert.match(stderr, /doc-rag:kubernetesVersion: .* \(got "1\.9"\)/);
+    assert.match(stderr, /doc-rag:namespaces\.data\.stateful: must be true or false \(got "sometimes"\)/);
+    assert.ok(!fs.existsSync(out), "a failed plan writes nothing");
+  });
+
+  it("rejects an unknown stack and bad arguments", async () => {
+    const unknown = await plan(["qa", "--out", tmp]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown stack "qa".*stacks here: dev, production, staging/);
+    assert.throws(() => parsePlanArgs([]), /usage: npm run plan/);
+    assert.throws(() => parsePlanArgs(["dev", "staging"]), /usage: npm run plan/);
+    assert.equal((await plan(["--bogus"])).code, 2);
+  });
+
+  it("works as the command a user types: exit status and output", () => {
+    const tsx = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
+    const ok = execFileSync(tsx, ["tools/plan.ts", "dev", "--out", tmp], { cwd: PROJECT_ROOT, encoding: "utf8" });
+    assert.match(ok, /^Plan for stack dev: 37 resources/);
+    const bad = spawnSync(
+      tsx,
+      ["tools/plan.ts", "production", "--out", path.join(tmp, "bad"), "--config", "doc-rag:environment=prod"],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: "utf8",
+      },
+    );
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /doc-rag:environment: must be one of: dev, staging, production \(got "prod"\)/);
+    assert.ok(!fs.existsSync(path.join(tmp, "bad")));
+  });
+});
