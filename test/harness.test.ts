@@ -44,9 +44,14 @@ describe("harness", () => {
     assert.equal(second.options.deleteBeforeReplace, true);
   });
 
-  it("records explicit and input dependencies", () => {
+  it("records input dependencies apart from explicit dependsOn", () => {
     const first = find(run, "kubernetes:core/v1:ConfigMap", "first");
-    assert.deepEqual(find(run, "kubernetes:core/v1:Secret", "second").dependencies, [first.urn]);
+    const second = find(run, "kubernetes:core/v1:Secret", "second");
+    assert.deepEqual(second.dependencies, [first.urn], "second reads first's name");
+    assert.deepEqual(second.options.dependsOn, []);
+    const third = find(run, "kubernetes:core/v1:ConfigMap", "third");
+    assert.deepEqual([...third.options.dependsOn].sort(), [first.urn, second.urn].sort());
+    assert.deepEqual(first.dependencies, []);
   });
 
   it("hands structured config to the program as Pulumi does", () => {

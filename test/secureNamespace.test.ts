@@ -158,7 +158,9 @@ describe("SecureNamespace", () => {
         [NETPOL, "default-deny"],
         [NETPOL, "allow-dns"],
       ] as const) {
-        assert.deepEqual(find(run, type, `${role}-${suffix}`).dependencies, [namespaceUrn]);
+        const resource = find(run, type, `${role}-${suffix}`);
+        assert.deepEqual(resource.dependencies, [namespaceUrn]);
+        assert.deepEqual(resource.options.dependsOn, [], "nothing waits for more than its namespace");
       }
     }
   });

@@ -17,6 +17,8 @@ export interface RecordedResource {
   /** URNs this resource depends on (explicit dependsOn and input dependencies). */
   dependencies: string[];
   options: {
+    /** Dependencies that no input implies, i.e. added by `dependsOn`. */
+    dependsOn: string[];
     protect: boolean;
     retainOnDelete: boolean;
     deleteBeforeReplace: boolean;

@@ -27,6 +27,7 @@ interface RegisterRequest {
   getCustom(): boolean;
   getProvider(): string;
   getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }) => void): void };
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
   getDeletebeforereplace(): boolean;
@@ -42,6 +43,13 @@ interface MockMonitorLike {
 
 function describeAlias(alias: ReturnType<RegisterRequest["getAliasesList"]>[number]): string {
   return alias.getUrn() || alias.getSpec()?.getName() || "";
+}
+
+/** Dependencies no input implies: what `dependsOn` added (the engine merges both). */
+function explicitDependencies(req: RegisterRequest): string[] {
+  const implied = new Set<string>();
+  req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((urn) => implied.add(urn)));
+  return req.getDependenciesList().filter((urn) => !implied.has(urn));
 }
 
 /** Wraps the mock monitor so each registration is recorded with its options. */
@@ -60,6 +68,7 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
           ...(req.getProvider() ? { provider: req.getProvider() } : {}),
           dependencies: req.getDependenciesList(),
           options: {
+            dependsOn: explicitDependencies(req),
             protect: req.getProtect() ?? false,
             retainOnDelete: req.getRetainondelete() ?? false,
             deleteBeforeReplace: req.getDeletebeforereplace(),
