@@ -169,9 +169,8 @@ const podSecuritySchema = strictObject({
 });
 
 function namespaceSchema(role: NamespaceRole) {
-  const kebab = role.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   return strictObject({
-    name: dnsLabel.default(role === "application" ? PROJECT : `${PROJECT}-${kebab}`),
+    name: dnsLabel.default(role === "application" ? PROJECT : `${PROJECT}-${role}`),
     stateful: z.boolean({ error: "must be true or false" }).default(role === "data" || role === "monitoring"),
     podSecurity: podSecuritySchema.prefault({}),
     quota: quotaSchema.prefault(DEFAULT_QUOTA),

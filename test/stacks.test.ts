@@ -1,6 +1,8 @@
 import * as assert from "node:assert/strict";
 import {
   find,
+  isSecret,
+  unwrapSecrets,
   kubernetesObjects,
   ofType,
   runStack,
@@ -70,6 +72,13 @@ describe("whole stack", () => {
       STACKS.map(async (s) => find(await runStack(s), "pulumi:providers:kubernetes", "kubernetes").inputs["context"]),
     );
     assert.deepEqual(contexts, ["kind-doc-rag", "shared-staging", "doc-rag-prod"]);
+  });
+
+  it("keeps a kubeconfig secret in the provider's inputs, since it may hold credentials", async () => {
+    const run = await runStack("production", { overrides: ["doc-rag:kubeconfig=apiVersion: v1\nkind: Config"] });
+    const kubeconfig = find(run, "pulumi:providers:kubernetes", "kubernetes").inputs["kubeconfig"];
+    assert.ok(isSecret(kubeconfig), "kubeconfig must be a secret input");
+    assert.equal(unwrapSecrets(kubeconfig), "apiVersion: v1\nkind: Config");
   });
 
   it("schema validation catches what the API server would refuse", () => {

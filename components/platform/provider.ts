@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 
 /**
@@ -8,7 +9,8 @@ import type { StackConfig } from "../config";
 export function kubernetesProvider(config: StackConfig): k8s.Provider {
   return new k8s.Provider("kubernetes", {
     ...(config.kubeContext ? { context: config.kubeContext } : {}),
-    ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}),
+    // May hold credentials (contents rather than a path): keep it out of plaintext state.
+    ...(config.kubeconfig ? { kubeconfig: pulumi.secret(config.kubeconfig) } : {}),
     enableServerSideApply: true,
   });
 }
