@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { mocks } from "./mocks";
-import type { RecordedResource, StackRun } from "./resources";
+import { secret, type RecordedResource, type StackRun } from "./resources";
 import { applyOverrides, readStackConfig } from "./stackConfig";
 
 /** The repository root: where Pulumi.yaml and index.ts live. */
@@ -96,8 +96,8 @@ async function resolveOutput(value: unknown): Promise<unknown> {
   if (!pulumi.Output.isInstance(value)) return value;
   // Output's promise/isSecret are internal to the SDK but stable; they give value and secrecy.
   const internal = value as unknown as { promise(): Promise<unknown>; isSecret: Promise<boolean> };
-  const [resolved, secret] = await Promise.all([internal.promise(), internal.isSecret]);
-  return secret ? { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: resolved } : resolved;
+  const [resolved, isSecretOutput] = await Promise.all([internal.promise(), internal.isSecret]);
+  return isSecretOutput ? secret(resolved) : resolved;
 }
 
 // Pulumi's runtime is process-global: runs take turns.

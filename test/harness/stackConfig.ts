@@ -88,14 +88,7 @@ export function applyOverrides(input: StackConfigInput, overrides: readonly stri
       config[top] = raw;
       continue;
     }
-    let current: unknown = {};
-    if (config[top] !== undefined) {
-      try {
-        current = JSON.parse(config[top]);
-      } catch {
-        throw new Error(`--config ${override}: ${top} is not an object, so it has no path ${rest.join(".")}`);
-      }
-    }
+    const current = config[top] === undefined ? {} : overrideValue(config[top]);
     if (typeof current !== "object" || current === null) {
       throw new Error(`--config ${override}: ${top} is not an object, so it has no path ${rest.join(".")}`);
     }
