@@ -1,10 +1,10 @@
-import type { Environment } from "./config";
+import { PROJECT, type Environment } from "./config";
 
 /** The recommended `app.kubernetes.io/*` labels plus the environment, for every object we own. */
 export function standardLabels(component: string, environment: Environment): Record<string, string> {
   return {
-    "app.kubernetes.io/name": "doc-rag",
-    "app.kubernetes.io/part-of": "doc-rag",
+    "app.kubernetes.io/name": PROJECT,
+    "app.kubernetes.io/part-of": PROJECT,
     "app.kubernetes.io/component": component,
     "app.kubernetes.io/managed-by": "pulumi",
     "doc-rag.io/environment": environment,

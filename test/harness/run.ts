@@ -116,7 +116,8 @@ async function runExclusive(stack: string, options: RunOptions): Promise<StackRu
   const resources: RecordedResource[] = [];
   const outputs: Record<string, unknown> = {};
   const failures: Error[] = [];
-  const onRejection = (reason: unknown) => failures.push(reason instanceof Error ? reason : new Error(String(reason)));
+  const asError = (reason: unknown) => (reason instanceof Error ? reason : new Error(String(reason)));
+  const onRejection = (reason: unknown) => failures.push(asError(reason));
 
   pulumi.runtime.setAllConfig(input.config, input.secretKeys);
   await pulumi.runtime.setMocks(mocks, input.project, stack, false);
@@ -131,7 +132,7 @@ async function runExclusive(stack: string, options: RunOptions): Promise<StackRu
     }
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   } catch (err) {
-    failures.push(err instanceof Error ? err : new Error(String(err)));
+    failures.push(asError(err));
   } finally {
     // Let rejections already queued surface before we stop listening.
     await new Promise((resolve) => setImmediate(resolve));
