@@ -5,23 +5,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { main, parsePlanArgs } from "../tools/plan";
-import { PROJECT_ROOT } from "./harness";
+import { captureConsole, PROJECT_ROOT } from "./harness";
 
-/** Runs the plan's main() in-process and captures what it prints. */
-async function plan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const plan = (args: string[]) => captureConsole(() => main(args));
 
 function listFiles(dir: string): string[] {
   return fs
@@ -84,6 +70,41 @@ describe("npm run plan", () => {
       fs.readFileSync(path.join(tmp, "manifests/doc-rag-prod/resourcequota-doc-rag-quota.yaml"), "utf8"),
     );
     assert.equal(quotaManifest.spec.hard["limits.memory"], "80Gi");
+  });
+
+  it("runs the policy pack with the stack's policy config and writes policy-report.json", async () => {
+    const { code, stdout } = await plan(["production", "--out", tmp]);
+    assert.equal(code, 0);
+    assert.match(
+      stdout,
+      /^Policy pack doc-rag-security \(policies\/config\/production\.json\): 29 policies, 0 mandatory and 0 advisory violations$/m,
+    );
+    const report = JSON.parse(fs.readFileSync(path.join(tmp, "policy-report.json"), "utf8")) as {
+      pack: string;
+      evaluated: string[];
+      violations: unknown[];
+    };
+    assert.equal(report.pack, "doc-rag-security");
+    assert.equal(report.evaluated.length, 29);
+    assert.deepEqual(report.violations, []);
+  });
+
+  it("fails like a policy preview when a mandatory policy is violated, and says which", async () => {
+    const { code, stdout } = await plan([
+      "production",
+      "--out",
+      tmp,
+      "--config",
+      "doc-rag:namespaces.security.podSecurity.enforce=baseline",
+      "--config",
+      "doc-rag:namespaces.security.podSecurity.reason=the scanners need a looser level for now",
+    ]);
+    assert.equal(code, 1);
+    assert.match(
+      stdout,
+      /1 mandatory and 0 advisory violations\n {2}mandatory {2}namespace-pod-security {2}security-namespace: namespace doc-rag-prod-security/,
+    );
+    assert.ok(fs.existsSync(path.join(tmp, "policy-report.json")));
   });
 
   it("replaces manifests of an earlier plan in the same directory", async () => {

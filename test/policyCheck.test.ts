@@ -4,22 +4,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { main, manifestFiles, manifestTargets, policiesFor } from "../tools/policyCheck";
-import { evaluatePack, PROJECT_ROOT } from "./harness";
+import { captureConsole, evaluatePack, PROJECT_ROOT } from "./harness";
 import { podSpec } from "./policies/fixtures";
 
-/** Runs the checker's entry point, capturing what it prints. */
 async function check(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    Object.assign(console, { log, error });
-  }
+  const { code, stdout, stderr } = await captureConsole(() => main(argv));
+  return { code, out: stdout, err: stderr };
 }
 
 /** Kubernetes' own Pod Security Admission fixtures (../shared/oracles), used in place, never copied. */

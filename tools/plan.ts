@@ -3,20 +3,28 @@
  *
  * Runs the real program for a stack offline, under Pulumi's mock runtime, and shows what
  * `pulumi up` would register: the resource tree, a count by type, and (in DIR, default
- * .plan/<stack>) resources.json plus one YAML manifest per Kubernetes object. Secrets
- * appear as "[secret]". A config error prints every problem, writes nothing, exits 1.
+ * .plan/<stack>) resources.json plus one YAML manifest per Kubernetes object. Then runs the
+ * doc-rag-security policy pack with the stack's policy config, as `pulumi preview
+ * --policy-pack` would, and writes policy-report.json; a mandatory violation exits 1.
+ * Secrets appear as "[secret]". A config error prints every problem, writes nothing, exits 1.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
+import { PACK_NAME, policies } from "../policies/pack";
 import {
+  evaluatePack,
   kubernetesObjects,
+  type PackReport,
+  policyTargets,
+  POLICY_CONFIG_DIR,
   PROJECT_ROOT,
   redactSecrets,
   runStack,
   type RecordedResource,
   type StackRun,
+  stackPackConfig,
 } from "../test/harness";
 
 const USAGE = "usage: npm run plan -- <stack> [--config key=value ...] [--out DIR] [--json]";
@@ -98,6 +106,18 @@ export function writePlan(run: StackRun, out: string): string[] {
   return written;
 }
 
+/** Runs the pack over the plan with the stack's policy config and writes DIR/policy-report.json. */
+export async function writePolicyReport(
+  run: StackRun,
+  out: string,
+): Promise<PackReport & { pack: string; config: string }> {
+  const config = path.join(POLICY_CONFIG_DIR, `${run.stack}.json`);
+  const report = await evaluatePack(policies, policyTargets(run), stackPackConfig(run.stack));
+  const full = { pack: PACK_NAME, config: path.relative(PROJECT_ROOT, config), ...report };
+  fs.writeFileSync(path.join(out, "policy-report.json"), JSON.stringify(full, null, 2) + "\n");
+  return full;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let args: PlanArgs;
   try {
@@ -118,15 +138,17 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const written = writePlan(run, args.out);
+  const policy = await writePolicyReport(run, args.out);
+  const status = policy.mandatory > 0 ? 1 : 0;
   if (args.json) {
     console.log(
       JSON.stringify(
-        { stack: run.stack, outputs: redactSecrets(run.outputs), resources: redactSecrets(run.resources) },
+        { stack: run.stack, outputs: redactSecrets(run.outputs), resources: redactSecrets(run.resources), policy },
         null,
         2,
       ),
     );
-    return 0;
+    return status;
   }
   console.log(`Plan for stack ${run.stack}: ${run.resources.length} resources\n`);
   console.log(renderTree(run));
@@ -135,9 +157,14 @@ export async function main(argv: string[]): Promise<number> {
   console.log("\nOutputs:");
   console.log(stringify(redactSecrets(run.outputs)).replace(/^/gm, "  ").trimEnd());
   console.log(
-    `\nWrote ${path.relative(process.cwd(), path.join(args.out, "resources.json"))} and ${written.length - 1} manifests under ${path.relative(process.cwd(), path.join(args.out, "manifests"))}/`,
+    `\nPolicy pack ${policy.pack} (${policy.config}): ${policy.evaluated.length} policies, ${policy.mandatory} mandatory and ${policy.advisory} advisory violations`,
   );
-  return 0;
+  for (const v of policy.violations) console.log(`  ${v.enforcementLevel}  ${v.policy}  ${v.name}: ${v.message}`);
+  const shown = (file: string) => path.relative(process.cwd(), path.join(args.out, file));
+  console.log(
+    `\nWrote ${shown("resources.json")}, ${shown("policy-report.json")} and ${written.length - 1} manifests under ${shown("manifests")}/`,
+  );
+  return status;
 }
 
 if (require.main === module) {

@@ -4,3 +4,4 @@ export * from "./stackConfig";
 export { fakeValue } from "./mocks";
 export * from "./kubernetes";
 export * from "./policies";
+export * from "./console";

@@ -2,6 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import type { Resource } from "@pulumi/pulumi";
+import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { PACK_NAME, policies } from "../../policies/pack";
 import {
   checkPackConfig,
@@ -96,18 +98,17 @@ describe("the doc-rag-security pack", () => {
 
   it("hands policies isType/asType by Pulumi type token, like the CLI", async () => {
     const seen: boolean[] = [];
-    const probe = {
+    const podClass = { __pulumiType: "kubernetes:core/v1:Pod" } as unknown as new () => Resource;
+    const probe: ResourceValidationPolicy = {
       name: "probe",
-      description: "records isType",
-      validateResource: (
-        args: Parameters<NonNullable<typeof imageRegistry.validateResource>>[0] extends infer A ? A : never,
-      ) => {
-        const cls = { __pulumiType: "kubernetes:core/v1:Pod" } as never;
-        seen.push(args.isType(cls), args.asType(cls) === args.props);
+      description: "records what isType and asType answer",
+      validateResource: (args: ResourceValidationArgs) => {
+        seen.push(args.isType(podClass), args.asType(podClass as never) === args.props);
       },
     };
-    await runResourcePolicy(probe as never, pod());
-    assert.deepEqual(seen, [true, true]);
+    await runResourcePolicy(probe, pod());
+    await runResourcePolicy(probe, { type: "kubernetes:core/v1:Service", props: {} });
+    assert.deepEqual(seen, [true, true, false, false]);
   });
 });
 
