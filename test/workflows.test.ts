@@ -73,6 +73,27 @@ describe("GitHub workflows", () => {
     });
   }
 
+  it("policy-preview.yml previews staging and production with the pack and each stack's policy config", () => {
+    const workflow = parse(fs.readFileSync(path.join(WORKFLOWS, "policy-preview.yml"), "utf8")) as {
+      jobs: {
+        preview: {
+          strategy: { matrix: { stack: string[] } };
+          steps: { uses?: string; with?: Record<string, unknown> }[];
+        };
+      };
+    };
+    const { strategy, steps } = workflow.jobs.preview;
+    assert.deepEqual(strategy.matrix.stack, ["staging", "production"]);
+    const preview = steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
+    assert.ok(preview?.with);
+    assert.equal(preview.with.command, "preview");
+    assert.equal(preview.with.policyPacks, "policies");
+    assert.equal(preview.with.policyPackConfigs, "policies/config/${{ matrix.stack }}.json");
+    assert.equal(preview.with["comment-on-pr"], true);
+    for (const stack of strategy.matrix.stack)
+      assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "policies", "config", `${stack}.json`)), stack);
+  });
+
   it("runs the same checks as .ci/run: the README's test command", () => {
     const ci = fs.readFileSync(path.join(PROJECT_ROOT, ".ci", "run"), "utf8");
     assert.match(ci, /^npm test$/m);

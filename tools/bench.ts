@@ -3,14 +3,17 @@
  *
  * Times, for each stack, a fresh process that evaluates the program under the harness
  * (tools/evaluate.ts), and the floor: a fresh process that only loads the Pulumi SDKs and
- * sets the mocks (tools/benchFloor.ts). Prints the medians and their ratio; --record
- * appends the result, with machine and date, to BENCHMARKS.md.
+ * sets the mocks (tools/benchFloor.ts). Prints the medians and their ratio; then the policy
+ * pack's throughput over 1,000 and 10,000 generated resources (tools/benchPolicies.ts).
+ * --record appends the result, with machine and date, to BENCHMARKS.md.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { policies } from "../policies/pack";
+import { policyThroughput } from "./benchPolicies";
 
 const ROOT = path.resolve(__dirname, "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
@@ -39,7 +42,7 @@ function machine(): string {
   return `${cpu}, ${os.cpus().length} cores, ${memory} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { runs: { type: "string", default: "5" }, record: { type: "boolean", default: false } },
   });
@@ -51,6 +54,8 @@ function main(): void {
 
   const floor = sample(["tools/benchFloor.ts"]);
   const rows = STACKS.map((stack) => ({ stack, ms: sample(["tools/evaluate.ts", stack]) }));
+  const small = await policyThroughput(1_000, runs);
+  const large = await policyThroughput(10_000, runs);
 
   const date = new Date().toISOString().slice(0, 10);
   const lines = [
@@ -65,6 +70,14 @@ function main(): void {
       (r) => `| evaluate \`${r.stack}\` under the harness | ${r.ms.toFixed(0)} ms | ${(r.ms / floor).toFixed(2)} |`,
     ),
     "",
+    `Policy pack (all ${policies.length} policies, in-process, median of ${runs} after a warm-up):`,
+    "",
+    "| resources | time | resources/s |",
+    "|---:|---:|---:|",
+    ...[small, large].map((t) => `| ${t.resources} | ${t.ms.toFixed(0)} ms | ${t.perSecond.toFixed(0)} |`),
+    "",
+    `10× the resources took ${(large.ms / small.ms).toFixed(1)}× the time (10.0 would be linear).`,
+    "",
   ];
   console.log(lines.join("\n"));
   if (values.record) {
@@ -73,4 +86,7 @@ function main(): void {
   }
 }
 
-main();
+main().catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});
