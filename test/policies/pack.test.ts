@@ -19,6 +19,7 @@ import {
 } from "../harness";
 import { imageRegistry } from "../../policies/workloads";
 import { pod } from "./fixtures";
+import { generatedStack } from "../../tools/benchPolicies";
 
 const POLICIES_DIR = path.join(PROJECT_ROOT, "policies");
 const category = (p: (typeof policies)[number]) => p.tags?.[0];
@@ -62,6 +63,17 @@ describe("the doc-rag-security pack", () => {
       assert.deepEqual(Object.keys(config).sort(), Object.keys(p.configSchema!.properties).sort(), p.name);
       assert.ok(!("enforcementLevel" in p.configSchema!.properties));
     }
+  });
+
+  it("is documented: the README lists every policy", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    for (const p of policies) assert.match(readme, new RegExp(`^\\| \`${p.name}\` +\\|`, "m"), p.name);
+  });
+
+  it("passes the benchmark's generated stacks: they measure compliant resources", async () => {
+    const targets = generatedStack(100);
+    assert.equal(targets.length, 100);
+    assert.deepEqual((await evaluatePack(policies, targets, {})).violations, []);
   });
 
   it("rejects a config value its schema does not allow, naming the policy and the property", () => {
