@@ -119,6 +119,22 @@ function options(target: PolicyTarget): PolicyResourceOptions {
   };
 }
 
+/** What resource and stack policies both see of a resource: identity, inputs, options, type checks. */
+function policyView(t: PolicyTarget) {
+  const isType = (cls: unknown) => isTypeOf(t.type, cls as ResourceClass);
+  return {
+    type: t.type,
+    props: t.props,
+    urn: urnOf(t),
+    name: t.name ?? "resource",
+    opts: options(t),
+    isType,
+    // The analyzer hands back the resource's inputs when the type matches.
+    asType: ((cls: unknown) => (isType(cls) ? t.props : undefined)) as ResourceValidationArgs["asType"] &
+      PolicyResource["asType"],
+  };
+}
+
 const urnOf = (t: PolicyTarget) => t.urn ?? `urn:pulumi:test::doc-rag::${t.type}::${t.name ?? "resource"}`;
 
 async function collect(
@@ -142,15 +158,8 @@ export async function runResourcePolicy(
 ): Promise<PolicyOutcome> {
   const settings = settingsFor(policy, { [policy.name]: config }).config;
   const args: ResourceValidationArgs = {
-    type: target.type,
-    props: target.props,
-    urn: urnOf(target),
-    name: target.name ?? "resource",
-    opts: options(target),
+    ...policyView(target),
     stackTags: new Map(),
-    isType: (cls) => isTypeOf(target.type, cls as ResourceClass),
-    asType: ((cls: ResourceClass) =>
-      isTypeOf(target.type, cls) ? target.props : undefined) as ResourceValidationArgs["asType"],
     getConfig: <T extends object>() => settings as T,
     notApplicable,
   };
@@ -164,17 +173,7 @@ export async function runResourcePolicy(
 export function policyResources(targets: PolicyTarget[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   const resources = targets.map((t) => {
-    const resource: PolicyResource = {
-      type: t.type,
-      props: t.props,
-      urn: urnOf(t),
-      name: t.name ?? "resource",
-      opts: options(t),
-      dependencies: [],
-      propertyDependencies: {},
-      isType: (cls) => isTypeOf(t.type, cls as ResourceClass),
-      asType: ((cls: ResourceClass) => (isTypeOf(t.type, cls) ? t.props : undefined)) as PolicyResource["asType"],
-    };
+    const resource: PolicyResource = { ...policyView(t), dependencies: [], propertyDependencies: {} };
     byUrn.set(resource.urn, resource);
     return resource;
   });
