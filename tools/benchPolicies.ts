@@ -3,7 +3,7 @@
  * stacks of a given size, timed in-process after a warm-up. Used by `npm run bench`.
  */
 import { policies } from "../policies/pack";
-import { evaluatePack, type PolicyTarget } from "../test/harness/policies";
+import { evaluatePack, kubernetesTarget, type PolicyTarget } from "../test/harness/policies";
 
 const DIGEST = "sha256:" + "0".repeat(64);
 
@@ -12,19 +12,8 @@ function tenant(i: number): PolicyTarget[] {
   const ns = `tenant-${i}`;
   const meta = (name: string) => ({ name, namespace: ns });
   const labels = { "app.kubernetes.io/name": `svc-${i}` };
-  const urn = (type: string, name: string) => `urn:pulumi:bench::doc-rag::${type}::${ns}-${name}`;
-  const k8s = (
-    type: string,
-    name: string,
-    props: Record<string, unknown>,
-    extra: Partial<PolicyTarget> = {},
-  ): PolicyTarget => ({
-    type: `kubernetes:${type}`,
-    name: `${ns}-${name}`,
-    urn: urn(`kubernetes:${type}`, name),
-    props,
-    ...extra,
-  });
+  const k8s = (type: string, name: string, props: Record<string, unknown>) =>
+    kubernetesTarget(type, `${ns}-${name}`, props);
   const container = {
     name: "app",
     image: `ghcr.io/doc-rag/app@${DIGEST}`,
@@ -71,7 +60,6 @@ function tenant(i: number): PolicyTarget[] {
     {
       type: "kubernetes:helm.sh/v3:Release",
       name: `${ns}-cache`,
-      urn: urn("kubernetes:helm.sh/v3:Release", "cache"),
       opts: { protect: true },
       props: {
         chart: "valkey",

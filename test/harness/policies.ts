@@ -150,6 +150,17 @@ async function collect(
   return { violations };
 }
 
+/** A Kubernetes object as a policy target: `apps/v1:Deployment` → `kubernetes:apps/v1:Deployment`, with its URN. */
+export function kubernetesTarget(
+  type: string,
+  name: string,
+  props: Record<string, unknown>,
+  extra: Partial<PolicyTarget> = {},
+): PolicyTarget {
+  const target: PolicyTarget = { type: `kubernetes:${type}`, name, props, ...extra };
+  return { ...target, urn: urnOf(target) };
+}
+
 /** Runs one resource policy on one resource, with its config completed from the schema. */
 export async function runResourcePolicy(
   policy: ResourceValidationPolicy,

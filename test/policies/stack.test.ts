@@ -9,21 +9,10 @@ import {
   statefulResourcesProtected,
   workloadResilience,
 } from "../../policies/stack";
-import { runStackPolicy, type PolicyTarget } from "../harness";
+import { kubernetesTarget, runStackPolicy, type PolicyTarget } from "../harness";
 import { workloads } from "./fixtures";
 
-const k8s = (
-  type: string,
-  name: string,
-  props: Record<string, unknown>,
-  extra: Partial<PolicyTarget> = {},
-): PolicyTarget => ({
-  type: `kubernetes:${type}`,
-  name,
-  urn: `urn:pulumi:test::doc-rag::kubernetes:${type}::${name}`,
-  props,
-  ...extra,
-});
+const k8s = kubernetesTarget;
 
 async function messages(policy: StackValidationPolicy, targets: PolicyTarget[], config = {}) {
   const outcome = await runStackPolicy(policy, targets, config);
