@@ -12,8 +12,77 @@ interface BadCase {
   expect: RegExp[];
 }
 
+/** What staging and production need beside the environment and a cluster. */
+const VAULT = {
+  "doc-rag:vault": JSON.stringify({ address: "https://vault.example.org", kubernetesHost: "https://k8s.example.org" }),
+};
+const PRODUCTION_MINIMUM = {
+  "doc-rag:environment": "production",
+  "doc-rag:kubeContext": "prod",
+  ...VAULT,
+  "doc-rag:postgres": JSON.stringify({
+    instances: 3,
+    backups: { enabled: true, destinationPath: "s3://backups/pg", region: "eu-central-1" },
+  }),
+  "doc-rag:valkey": JSON.stringify({ replicas: 1 }),
+};
+
 // Each case runs the real program for production with one or more keys made bad.
 const BAD_CASES: BadCase[] = [
+  {
+    what: "production without Vault",
+    overrides: ["doc-rag:vault=null"],
+    expect: [/^doc-rag:vault: must be an object with keys among: address, .*\(got null\)$/],
+  },
+  {
+    what: "a Vault address without TLS",
+    overrides: ["doc-rag:vault.address=http://vault.doc-rag.io"],
+    expect: [
+      /^doc-rag:vault\.address: must be the https:\/\/ URL of the Vault server \(got "http:\/\/vault\.doc-rag\.io"\)$/,
+    ],
+  },
+  {
+    what: "a role token TTL above its max TTL",
+    overrides: ["doc-rag:vault.tokenTtlSeconds=3600", "doc-rag:vault.tokenMaxTtlSeconds=900"],
+    expect: [/^doc-rag:vault\.tokenTtlSeconds: must not exceed tokenMaxTtlSeconds \(900\) \(got 3600\)$/],
+  },
+  {
+    what: "production PostgreSQL without backups or a standby",
+    overrides: ["doc-rag:postgres.backups.enabled=false", "doc-rag:postgres.instances=1"],
+    expect: [
+      /^doc-rag:postgres\.backups\.enabled: must be true in production \(got false\)$/,
+      /^doc-rag:postgres\.instances: must be at least 2 in production .*\(got 1\)$/,
+    ],
+  },
+  {
+    what: "backups without a destination",
+    overrides: ["doc-rag:postgres.backups.destinationPath=https://backups.example.org"],
+    expect: [
+      /^doc-rag:postgres\.backups\.destinationPath: must be an s3:\/\/bucket\/path URL \(got "https:\/\/backups\.example\.org"\)$/,
+    ],
+  },
+  {
+    what: "a database request above its limit",
+    overrides: ["doc-rag:postgres.resources.requests.memory=32Gi"],
+    expect: [/^doc-rag:postgres\.resources\.requests\.memory: must not exceed limits\.memory \(16Gi\) \(got "32Gi"\)$/],
+  },
+  {
+    what: "a production cache without replication",
+    overrides: ["doc-rag:valkey.replicas=0"],
+    expect: [/^doc-rag:valkey\.replicas: must be at least 1 in production \(replication\) \(got 0\)$/],
+  },
+  {
+    what: "an egress network that is not a CIDR",
+    overrides: ['doc-rag:egress.vault.cidrs=["vault.doc-rag.io"]'],
+    expect: [/^doc-rag:egress\.vault\.cidrs\[0\]: must be a network in CIDR notation.*\(got "vault\.doc-rag\.io"\)$/],
+  },
+  {
+    what: "a Vault token in plain text",
+    overrides: ["doc-rag:vaultToken=hvs.plaintext-token"],
+    expect: [
+      /^doc-rag:vaultToken: must be set as a secret \(pulumi config set --secret doc-rag:vaultToken\); it is stored in plain text$/,
+    ],
+  },
   {
     what: "an unknown environment",
     overrides: ["doc-rag:environment=prod"],
@@ -182,11 +251,50 @@ describe("stack config validation", () => {
     assert.match(dev.error?.message ?? "", /doc-rag:kubeContext: must not be empty/);
     const staging = parseConfigOf({ "doc-rag:environment": "staging" });
     assert.match(staging, /doc-rag:kubeContext: is required; must be set \(or kubeconfig\) in staging/);
-    assert.doesNotThrow(() => parseConfig({ "doc-rag:environment": "staging", "doc-rag:kubeconfig": "/etc/kube" }));
+    assert.doesNotThrow(() =>
+      parseConfig({ "doc-rag:environment": "staging", "doc-rag:kubeconfig": "/etc/kube", ...VAULT }),
+    );
   });
 
   it("requires the environment", () => {
     assert.match(parseConfigOf({}), /doc-rag:environment: is required; must be one of: dev, staging, production/);
+  });
+
+  it("keeps Vault out of dev, which keeps its secrets in Kubernetes Secrets", () => {
+    assert.match(
+      parseConfigOf({ "doc-rag:environment": "dev", ...VAULT }),
+      /- doc-rag:vault: must not be set in dev: dev keeps its secrets in Kubernetes Secrets \(got \{/,
+    );
+    assert.match(
+      parseConfigOf({ "doc-rag:environment": "staging", "doc-rag:kubeContext": "s" }),
+      /- doc-rag:vault: is required; must be set in staging: its secrets live in Vault$/m,
+    );
+  });
+
+  it("accepts the Vault token as a secret and never prints a secret value", () => {
+    const token = "hvs.do-not-print-me";
+    const withToken = { ...PRODUCTION_MINIMUM, "doc-rag:vaultToken": token };
+    assert.equal(parseConfig(withToken, new Set(["doc-rag:vaultToken"])).vaultToken, token);
+    const misspelt = { ...PRODUCTION_MINIMUM, "doc-rag:vaultTokn": token, "doc-rag:vaultToken": "" };
+    const message = parseConfigOf(misspelt, new Set(["doc-rag:vaultTokn", "doc-rag:vaultToken"]));
+    assert.match(message, /doc-rag:vaultTokn: unknown key \(got \[secret\]\)/);
+    assert.match(message, /doc-rag:vaultToken: must not be empty \(got \[secret\]\)/);
+    assert.doesNotMatch(message, /do-not-print-me/);
+  });
+
+  it("fills data-service defaults that fit a laptop, and production's from its stack file", async () => {
+    const dev = parseConfig({ "doc-rag:environment": "dev" });
+    assert.equal(dev.postgres.instances, 1);
+    assert.equal(dev.postgres.backups.enabled, false);
+    assert.equal(dev.valkey.replicas, 0);
+    assert.match(
+      parseConfigOf({ "doc-rag:environment": "dev", "doc-rag:postgres": '{"backups": {"enabled": true}}' }),
+      /doc-rag:postgres\.backups\.destinationPath: is required; must be set when backups are enabled/,
+    );
+    assert.deepEqual(dev.egress.kubernetesApi, { cidrs: ["0.0.0.0/0"], ports: [443, 6443] });
+    const run = await runStack("production", { overrides: ["doc-rag:vault.tokenTtlSeconds=59"] });
+    assert.match(run.error?.message ?? "", /doc-rag:vault\.tokenTtlSeconds: must be at least 60 \(got 59\)/);
+    assert.equal(run.resources.length, 0);
   });
 
   it("ignores other packages' keys", () => {
@@ -209,7 +317,7 @@ describe("stack config validation", () => {
     assert.equal(dev.namespaces.gateway.stateful, false);
     assert.equal(dev.namespaces.application.quota["limits.memory"], "8Gi");
     assert.deepEqual(dev.clusterDns, { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } });
-    const production = parseConfig({ "doc-rag:environment": "production", "doc-rag:kubeContext": "prod" });
+    const production = parseConfig(PRODUCTION_MINIMUM);
     assert.equal(production.protectStatefulResources, true);
   });
 
@@ -237,7 +345,11 @@ describe("Pulumi.yaml documents every config key", () => {
           `Pulumi.yaml lacks the comment line for object key ${name}`,
         );
       } else {
-        assert.deepEqual(declared[name], { type: key.kind, description: key.description });
+        assert.deepEqual(declared[name], {
+          type: key.kind,
+          description: key.description,
+          ...(key.secret ? { secret: true } : {}),
+        });
       }
     });
   }
@@ -257,9 +369,9 @@ describe("Pulumi.yaml documents every config key", () => {
   });
 });
 
-function parseConfigOf(raw: Record<string, string>): string {
+function parseConfigOf(raw: Record<string, string>, secretKeys?: ReadonlySet<string>): string {
   try {
-    parseConfig(raw);
+    parseConfig(raw, secretKeys);
     return "";
   } catch (err) {
     return (err as Error).message;

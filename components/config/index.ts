@@ -1,0 +1,269 @@
+/**
+ * The one place that reads Pulumi config. Every key of the stack is declared here with
+ * its schema and defaults; `loadConfig` turns the raw stack config into one typed object
+ * or throws a `ConfigError` that lists every problem at once, before any resource exists.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { ENVIRONMENTS, MIN_KUBERNETES_MINOR, NAMESPACE_ROLES, PROJECT, type NamespaceRole } from "./names";
+import { postgresSchema, qdrantSchema, valkeySchema } from "./data";
+import { clusterDnsSchema, namespacesSchema } from "./namespaces";
+import { dnsLabel } from "./primitives";
+import { egressSchema, vaultSchema } from "./secrets";
+
+export * from "./names";
+export { DEFAULT_QUOTA } from "./namespaces";
+export type { PostgresConfig, QdrantConfig, ValkeyConfig } from "./data";
+export type { EgressConfig, Endpoint, VaultConfig } from "./secrets";
+
+/** How a key's raw config string is decoded; also its declared type in Pulumi.yaml. */
+export type ConfigKeyKind = "string" | "boolean" | "object";
+
+interface ConfigKey<S extends z.ZodType> {
+  kind: ConfigKeyKind;
+  schema: S;
+  description: string;
+  /** Must be set with `pulumi config set --secret`; its value never appears in an error. */
+  secret: boolean;
+}
+
+function key<S extends z.ZodType>(
+  kind: ConfigKeyKind,
+  schema: S,
+  description: string,
+  options: { secret?: boolean } = {},
+): ConfigKey<S> {
+  return { kind, schema, description, secret: options.secret ?? false };
+}
+
+/** Every top-level key of the `doc-rag:` config namespace. */
+export const CONFIG_KEYS = {
+  environment: key(
+    "string",
+    z.enum(ENVIRONMENTS, { error: `must be one of: ${ENVIRONMENTS.join(", ")}` }),
+    "Which environment this stack is: dev, staging or production. Selects HA, protection and delivery strategy.",
+  ),
+  clusterName: key(
+    "string",
+    dnsLabel.optional(),
+    "Name of the cluster, used in labels and metrics. Default: doc-rag-<environment>.",
+  ),
+  kubeContext: key(
+    "string",
+    z.string().min(1, "must not be empty").optional(),
+    "kubeconfig context of the target cluster. Default: the kubeconfig's current context.",
+  ),
+  kubeconfig: key(
+    "string",
+    z.string().min(1, "must not be empty").optional(),
+    "Path to (or contents of) the kubeconfig. Default: $KUBECONFIG or ~/.kube/config.",
+  ),
+  kubernetesVersion: key(
+    "string",
+    z
+      .string({ error: 'must be a quoted string such as "1.36" (unquoted, YAML reads 1.30 as 1.3)' })
+      .regex(/^1\.\d+$/, 'must be a Kubernetes minor version such as "1.36"')
+      .refine(
+        (v) => Number(v.split(".")[1]) >= MIN_KUBERNETES_MINOR,
+        `must be 1.${MIN_KUBERNETES_MINOR} or newer (Pod Security Admission)`,
+      )
+      .default("1.36"),
+    "Kubernetes minor version of the cluster; pins the Pod Security Admission version labels (v<version>).",
+  ),
+  storageClass: key(
+    "string",
+    dnsLabel.default("standard"),
+    "StorageClass for persistent volumes (the original document uses fast-ssd).",
+  ),
+  protectStatefulResources: key(
+    "boolean",
+    z.boolean({ error: "must be true or false" }).optional(),
+    "protect and retainOnDelete on resources that hold data. Default: true outside dev.",
+  ),
+  clusterDns: key(
+    "object",
+    clusterDnsSchema.prefault({}),
+    "Where the cluster DNS pods run: {namespace, podLabels}; every namespace may reach them on port 53.",
+  ),
+  namespaces: key(
+    "object",
+    namespacesSchema.prefault({}),
+    `The platform namespaces by role (${NAMESPACE_ROLES.join(", ")}): {name, stateful, podSecurity, quota, limits}.`,
+  ),
+  egress: key(
+    "object",
+    egressSchema.prefault({}),
+    "Addresses outside the cluster that pods may reach, by purpose: {kubernetesApi, vault, objectStore}: {cidrs, ports}. Default: any address, on the purpose's ports only.",
+  ),
+  vault: key(
+    "object",
+    vaultSchema.optional(),
+    "Vault for staging and production (dev has none): {address, namespace, kubernetesHost, kubernetesCaCert, tokenTtlSeconds, tokenMaxTtlSeconds}.",
+  ),
+  vaultToken: key(
+    "string",
+    z.string().min(1, "must not be empty").optional(),
+    "Vault token for `pulumi up` (set with --secret). Default: the VAULT_TOKEN environment variable.",
+    { secret: true },
+  ),
+  postgres: key(
+    "object",
+    postgresSchema.prefault({}),
+    "PostgreSQL (CloudNativePG): {postgresVersion, instances, storageSize, storageClass, database, owner, resources, backups}.",
+  ),
+  valkey: key(
+    "object",
+    valkeySchema.prefault({}),
+    "The Valkey cache: {replicas (beside the primary), storageSize, storageClass, resources}.",
+  ),
+  qdrant: key("object", qdrantSchema.prefault({}), "Qdrant: {replicas, storageSize, storageClass, resources}."),
+};
+
+type Keys = typeof CONFIG_KEYS;
+
+const stackSchema = z
+  .strictObject(
+    Object.fromEntries(Object.entries(CONFIG_KEYS).map(([name, k]) => [name, k.schema])) as {
+      [K in keyof Keys]: Keys[K]["schema"];
+    },
+  )
+  .superRefine((cfg, ctx) => {
+    const problem = (path: PropertyKey[], input: unknown, message: string) =>
+      ctx.addIssue({ code: "custom", path, input, message });
+    if (cfg.environment !== "dev" && !cfg.kubeContext && !cfg.kubeconfig) {
+      problem(
+        ["kubeContext"],
+        undefined,
+        `must be set (or kubeconfig) in ${cfg.environment}, so the stack never deploys to whatever context is current`,
+      );
+    }
+    if (cfg.environment === "dev") {
+      if (cfg.vault)
+        problem(["vault"], cfg.vault, "must not be set in dev: dev keeps its secrets in Kubernetes Secrets");
+    } else if (!cfg.vault) {
+      problem(["vault"], undefined, `must be set in ${cfg.environment}: its secrets live in Vault`);
+    }
+    if (cfg.environment === "production") {
+      if (!cfg.postgres.backups.enabled) {
+        problem(["postgres", "backups", "enabled"], false, "must be true in production");
+      }
+      if (cfg.postgres.instances < 2) {
+        problem(
+          ["postgres", "instances"],
+          cfg.postgres.instances,
+          "must be at least 2 in production (a standby to fail over to)",
+        );
+      }
+      if (cfg.valkey.replicas < 1) {
+        problem(["valkey", "replicas"], cfg.valkey.replicas, "must be at least 1 in production (replication)");
+      }
+    }
+  })
+  .transform((cfg) => ({
+    ...cfg,
+    clusterName: cfg.clusterName ?? `${PROJECT}-${cfg.environment}`,
+    protectStatefulResources: cfg.protectStatefulResources ?? cfg.environment !== "dev",
+  }));
+
+export type StackConfig = z.output<typeof stackSchema>;
+export type NamespaceConfig = StackConfig["namespaces"][NamespaceRole];
+
+/** A stack configuration that cannot be used; `problems` has one line per bad key. */
+export class ConfigError extends pulumi.RunError {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+
+  /** True for a ConfigError from any copy of this module (tests load the program afresh). */
+  static is(err: unknown): err is ConfigError {
+    return err instanceof Error && err.name === "ConfigError" && Array.isArray((err as ConfigError).problems);
+  }
+}
+
+function describeValue(value: unknown): string {
+  return value === undefined ? "nothing" : JSON.stringify(value);
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) => {
+      const s = String(part);
+      if (i === 0) return `${PROJECT}:${s}`;
+      if (typeof part === "number") return `[${s}]`;
+      return /^[A-Za-z_][\w-]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
+    })
+    .join("");
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const where = keyPath(issue.path);
+  if (issue.code === "unrecognized_keys") {
+    return `${where}: ${issue.message}`;
+  }
+  const input = (issue as { input?: unknown }).input;
+  if (input === undefined) {
+    return `${where}: is required; ${issue.message.replace(/^Invalid input: /, "")}`;
+  }
+  const declared = CONFIG_KEYS[String(issue.path[0]) as keyof Keys] as ConfigKey<z.ZodType> | undefined;
+  return `${where}: ${issue.message} (got ${declared?.secret ? SECRET_VALUE : describeValue(input)})`;
+}
+
+/** How a secret value is shown in an error: never the value itself. */
+const SECRET_VALUE = "[secret]";
+
+function decode(kind: ConfigKeyKind, raw: string): unknown {
+  if (kind === "string") return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw; // the schema reports it with the value as written
+  }
+}
+
+/**
+ * Validates raw stack config (`doc-rag:key` → string, as Pulumi hands it to the program);
+ * `secretKeys` are the full keys that were set with --secret. Pure: tests and tools may call it.
+ */
+export function parseConfig(raw: Record<string, string>, secretKeys: ReadonlySet<string> = new Set()): StackConfig {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  const allowed = Object.keys(CONFIG_KEYS);
+  for (const [fullKey, value] of Object.entries(raw)) {
+    const [namespace, name] = fullKey.split(":", 2) as [string, string | undefined];
+    if (namespace !== PROJECT || name === undefined) continue; // other packages' keys
+    const declared = CONFIG_KEYS[name as keyof Keys] as ConfigKey<z.ZodType> | undefined;
+    const shown = secretKeys.has(fullKey) ? SECRET_VALUE : describeValue(value);
+    if (!declared) {
+      problems.push(`${fullKey}: unknown key (got ${shown}); allowed keys: ${allowed.join(", ")}`);
+      continue;
+    }
+    if (declared.secret && !secretKeys.has(fullKey)) {
+      // Say so without echoing it: the value is already exposed in the stack file.
+      problems.push(
+        `${fullKey}: must be set as a secret (pulumi config set --secret ${fullKey}); it is stored in plain text`,
+      );
+      continue;
+    }
+    values[name] = decode(declared.kind, value);
+  }
+  const result = stackSchema.safeParse(values, { reportInput: true });
+  if (!result.success) {
+    problems.push(...result.error.issues.map(formatIssue));
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new ConfigError(problems);
+  }
+  return result.data;
+}
+
+/** Reads and validates this stack's config; throws before anything is registered. */
+export function loadConfig(): StackConfig {
+  const raw = pulumi.runtime.allConfig();
+  // isConfigSecret is exported by the SDK's runtime but marked internal in its typings.
+  const { isConfigSecret } = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
+  return parseConfig(raw, new Set(Object.keys(raw).filter((k) => isConfigSecret(k))));
+}

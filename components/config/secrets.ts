@@ -1,0 +1,51 @@
+/**
+ * Where secrets live (Vault, outside dev) and which addresses outside the cluster pods may
+ * reach: the default-deny egress of every namespace is opened only towards these.
+ */
+import { z } from "zod";
+import { cidrList, portList, strictObject } from "./primitives";
+
+const seconds = (max: number) =>
+  z
+    .number({ error: "must be a number of seconds" })
+    .int()
+    .min(60, "must be at least 60")
+    .max(max, `must be at most ${max}`);
+
+export const vaultSchema = strictObject({
+  address: z.url({ protocol: /^https$/, error: "must be the https:// URL of the Vault server" }),
+  namespace: z.string().min(1, "must not be empty").optional(),
+  kubernetesHost: z.url({
+    protocol: /^https$/,
+    error: "must be the https:// URL at which Vault reaches this cluster's API server",
+  }),
+  kubernetesCaCert: z.string().startsWith("-----BEGIN CERTIFICATE-----", "must be a PEM certificate").optional(),
+  tokenTtlSeconds: seconds(3600).default(600),
+  tokenMaxTtlSeconds: seconds(3600).default(3600),
+}).superRefine((v, ctx) => {
+  if (v.tokenTtlSeconds > v.tokenMaxTtlSeconds) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["tokenTtlSeconds"],
+      input: v.tokenTtlSeconds,
+      message: `must not exceed tokenMaxTtlSeconds (${v.tokenMaxTtlSeconds})`,
+    });
+  }
+});
+
+function endpoint(ports: number[]) {
+  return strictObject({
+    cidrs: cidrList.default(["0.0.0.0/0"]),
+    ports: portList.default(ports),
+  }).prefault({});
+}
+
+export const egressSchema = strictObject({
+  kubernetesApi: endpoint([443, 6443]),
+  vault: endpoint([443, 8200]),
+  objectStore: endpoint([443]),
+});
+
+export type VaultConfig = z.output<typeof vaultSchema>;
+export type EgressConfig = z.output<typeof egressSchema>;
+export type Endpoint = EgressConfig["kubernetesApi"];
