@@ -1,12 +1,45 @@
 // Composition root: load the stack config, build the components, export the outputs.
+import { dataEndpoints, dataServices } from "./components/data";
+import { postgresEndpoint } from "./components/data/postgres";
 import { loadConfig } from "./components/config";
-import { namespaceNames, platformNamespaces } from "./components/platform/namespaces";
+import { ClusterAddons } from "./components/platform/addons";
+import { namespaceNameMap, namespaceNames, platformNamespaces } from "./components/platform/namespaces";
 import { kubernetesProvider } from "./components/platform/provider";
+import { PlatformSecrets } from "./components/secrets";
 
 const config = loadConfig();
 const provider = kubernetesProvider(config);
 const platform = platformNamespaces(config, provider);
+const addons = new ClusterAddons(
+  "addons",
+  { monitoringNamespace: platform.monitoring.name },
+  { providers: [provider] },
+);
+const monitoringCrds = addons.monitoringCrds;
+
+const secrets = new PlatformSecrets(
+  "secrets",
+  {
+    environment: config.environment,
+    namespaces: namespaceNameMap(platform),
+    ...(config.vault ? { vault: config.vault } : {}),
+    ...(config.vaultToken ? { vaultToken: config.vaultToken } : {}),
+    egress: config.egress,
+    database: {
+      ...postgresEndpoint(config.namespaces.data.name),
+      database: config.postgres.database,
+      owner: config.postgres.owner,
+    },
+    protect: config.protectStatefulResources,
+    highAvailability: config.environment === "production",
+    monitoringCrds,
+  },
+  { providers: [provider] },
+);
+const data = dataServices(config, platform, secrets, monitoringCrds, { providers: [provider] });
 
 export const environment = config.environment;
 export const cluster = config.clusterName;
 export const namespaces = namespaceNames(platform);
+export const secretsBackend = secrets.backend;
+export const endpoints = dataEndpoints(data);

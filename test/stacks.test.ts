@@ -22,9 +22,9 @@ describe("whole stack", () => {
         assert.equal(run.error, undefined, run.error?.message);
       });
 
-      it("registers Kubernetes objects that all pass the official schemas", () => {
+      it("registers Kubernetes objects that all pass the official schemas", async () => {
         assert.ok(kubernetesObjects(run).length >= 30);
-        assert.deepEqual(validateKubernetesObjects(run), []);
+        assert.deepEqual(await validateKubernetesObjects(run), []);
       });
 
       it("hands every Kubernetes resource the stack's explicit provider", () => {
@@ -42,7 +42,12 @@ describe("whole stack", () => {
       it("keeps every object inside a component: only the provider and components are top level", () => {
         const topLevel = run.resources.filter((r) => !r.parent).map((r) => r.type);
         assert.deepEqual([...new Set(topLevel)].sort(), [
+          "doc-rag:data:PostgresDatabase",
+          "doc-rag:data:QdrantStore",
+          "doc-rag:data:ValkeyCache",
+          "doc-rag:platform:ClusterAddons",
           "doc-rag:platform:SecureNamespace",
+          "doc-rag:secrets:PlatformSecrets",
           "pulumi:providers:kubernetes",
         ]);
       });
@@ -81,27 +86,34 @@ describe("whole stack", () => {
     assert.equal(unwrapSecrets(kubeconfig), "apiVersion: v1\nkind: Config");
   });
 
-  it("schema validation catches what the API server would refuse", () => {
+  it("schema validation catches what the API server would refuse", async () => {
     assert.match(
-      schemaProblems({ apiVersion: "v1", kind: "Namespace", metadata: { name: "x", labels: { n: 1 as never } } })[0] ??
-        "",
+      (
+        await schemaProblems({
+          apiVersion: "v1",
+          kind: "Namespace",
+          metadata: { name: "x", labels: { n: 1 as never } },
+        })
+      )[0] ?? "",
       /Namespace -\/x: .*labels\/n must be string/,
     );
     assert.match(
-      schemaProblems({
-        apiVersion: "v1",
-        kind: "ResourceQuota",
-        metadata: { name: "q" },
-        spec: { hard: { pods: {} } },
-      })[0] ?? "",
+      (
+        await schemaProblems({
+          apiVersion: "v1",
+          kind: "ResourceQuota",
+          metadata: { name: "q" },
+          spec: { hard: { pods: {} } },
+        })
+      )[0] ?? "",
       /ResourceQuota -\/q: .*hard\/pods/,
     );
     assert.match(
-      schemaProblems({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } })[0] ?? "",
+      (await schemaProblems({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } }))[0] ?? "",
       /no schema for apiVersion example\.com\/v1/,
     );
     assert.match(
-      schemaProblems({ apiVersion: "v1", kind: "Widget", metadata: { name: "w" } })[0] ?? "",
+      (await schemaProblems({ apiVersion: "v1", kind: "Widget", metadata: { name: "w" } }))[0] ?? "",
       /apiVersion v1 has no kind Widget/,
     );
   });

@@ -26,8 +26,15 @@ export function platformNamespaces(config: StackConfig, provider: k8s.Provider):
   return Object.fromEntries(entries) as PlatformNamespaces;
 }
 
+/** Each namespace's name by role; using one waits for its Namespace. */
+export function namespaceNameMap(namespaces: PlatformNamespaces): Record<NamespaceRole, pulumi.Output<string>> {
+  return Object.fromEntries(Object.entries(namespaces).map(([role, ns]) => [role, ns.name])) as Record<
+    NamespaceRole,
+    pulumi.Output<string>
+  >;
+}
+
 /** The namespaces' names by role, for stack outputs. */
 export function namespaceNames(namespaces: PlatformNamespaces): pulumi.Output<Record<NamespaceRole, string>> {
-  const names = Object.fromEntries(Object.entries(namespaces).map(([role, ns]) => [role, ns.name]));
-  return pulumi.all(names) as pulumi.Output<Record<NamespaceRole, string>>;
+  return pulumi.all(namespaceNameMap(namespaces)) as pulumi.Output<Record<NamespaceRole, string>>;
 }

@@ -2,7 +2,7 @@
  * The Kubernetes objects a run registered, as manifests, and their validation against the
  * official OpenAPI schemas (kubernetes-models; companion packages for custom resources).
  */
-import type { RecordedResource, StackRun } from "./resources";
+import { unwrapSecrets, type RecordedResource, type StackRun } from "./resources";
 
 export interface KubernetesObject {
   apiVersion: string;
@@ -18,7 +18,9 @@ const NOT_AN_OBJECT = /^kubernetes:(helm\.sh\/|yaml|kustomize)|^pulumi:providers
  * Models for custom resources: apiVersion → module exporting one class per kind.
  * Components that add custom resources register their companion package here.
  */
-export const CUSTOM_RESOURCE_MODELS: Record<string, string> = {};
+export const CUSTOM_RESOURCE_MODELS: Record<string, string> = {
+  "external-secrets.io/v1": "@kubernetes-models/external-secrets/external-secrets.io/v1",
+};
 
 export function isKubernetesObject(resource: RecordedResource): boolean {
   return resource.custom && resource.type.startsWith("kubernetes:") && !NOT_AN_OBJECT.test(resource.type);
@@ -45,13 +47,13 @@ interface Model {
 /**
  * Problems with one object against its official schema; empty when it is valid. An object
  * without a known schema is itself a problem, so a new kind cannot slip by unchecked.
+ * Models load with import(): kubernetes-models@4 is CommonJS, newer companions are ES modules.
  */
-export function schemaProblems(object: KubernetesObject): string[] {
+export async function schemaProblems(object: KubernetesObject): Promise<string[]> {
   const label = `${object.kind ?? "?"} ${object.metadata?.namespace ?? "-"}/${object.metadata?.name ?? "?"}`;
-  let models: Record<string, new (data: unknown) => Model>;
+  let models: Record<string, (new (data: unknown) => Model) | undefined>;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    models = require(modelModule(object.apiVersion)) as typeof models;
+    models = (await import(modelModule(object.apiVersion))) as typeof models;
   } catch {
     return [`${label}: no schema for apiVersion ${object.apiVersion}; add its models to CUSTOM_RESOURCE_MODELS`];
   }
@@ -68,6 +70,10 @@ export function schemaProblems(object: KubernetesObject): string[] {
 }
 
 /** Schema problems of every Kubernetes object in the run. */
-export function validateKubernetesObjects(run: StackRun): string[] {
-  return kubernetesObjects(run).flatMap(({ object }) => schemaProblems(object));
+export async function validateKubernetesObjects(run: StackRun): Promise<string[]> {
+  // Validate what the API server receives: secret values in plain text.
+  const problems = await Promise.all(
+    kubernetesObjects(run).map(({ object }) => schemaProblems(unwrapSecrets<KubernetesObject>(object))),
+  );
+  return problems.flat();
 }

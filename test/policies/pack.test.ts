@@ -135,14 +135,11 @@ describe("stack policy configs (policies/config)", () => {
   const level = (stack: string, p: (typeof policies)[number]) =>
     settingsFor(p, stackPackConfig(stack)).enforcementLevel;
 
-  it("dev: advisory (and no Vault rule, since dev keeps secrets in Kubernetes)", () => {
+  it("dev: advisory, without the rules dev does not follow by design (Kubernetes Secrets, no protection)", () => {
     for (const p of policies) assert.ok(["advisory", "disabled"].includes(level("dev", p)), p.name);
-    assert.equal(
-      level(
-        "dev",
-        policies.find((p) => p.name === "no-credential-secrets")!,
-      ),
-      "disabled",
+    assert.deepEqual(
+      policies.filter((p) => level("dev", p) === "disabled").map((p) => p.name),
+      ["no-credential-secrets", "stateful-resources-protected"],
     );
   });
 
@@ -166,6 +163,33 @@ describe("stack policy configs (policies/config)", () => {
 });
 
 describe("whole stacks under their policy config", () => {
+  it("dev: not even an advisory violation", async () => {
+    const run = await runStack("dev");
+    const report = await evaluatePack(policies, policyTargets(run), stackPackConfig("dev"));
+    assert.deepEqual(
+      report.violations.map((v) => `${v.policy}: ${v.message}`),
+      [],
+    );
+  });
+
+  it("production: data left unprotected is denied, release by release", async () => {
+    const run = await runStack("production", { overrides: ["doc-rag:protectStatefulResources=false"] });
+    const report = await evaluatePack(policies, policyTargets(run), stackPackConfig("production"));
+    const unprotected = report.violations
+      .filter((v) => v.policy === "stateful-resources-protected" && v.enforcementLevel === "mandatory")
+      .map((v) => v.message.split(" ")[1]);
+    assert.deepEqual(unprotected.sort(), [
+      "postgres-cluster",
+      "qdrant-release",
+      "secrets-vault-doc-rag-auth",
+      "secrets-vault-doc-rag-database",
+      "secrets-vault-doc-rag-qdrant",
+      "secrets-vault-doc-rag-redis",
+      "secrets-vault-kv",
+      "valkey-release",
+    ]);
+  });
+
   for (const stack of ["staging", "production"]) {
     it(`${stack}: no mandatory violation`, async () => {
       const run = await runStack(stack);

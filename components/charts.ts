@@ -1,0 +1,60 @@
+/**
+ * Every third-party Helm chart the platform installs, pinned to an exact version, and the one
+ * way to install one: atomic, so a failed upgrade rolls back instead of leaving half a release.
+ * Values are set only after reading the chart's values.yaml at that version.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+
+export interface Chart {
+  chart: string;
+  version: string;
+  repo: string;
+}
+
+export const CHARTS = {
+  prometheusOperatorCrds: {
+    chart: "prometheus-operator-crds",
+    version: "33.0.2",
+    repo: "https://prometheus-community.github.io/helm-charts",
+  },
+  externalSecrets: { chart: "external-secrets", version: "2.8.0", repo: "https://charts.external-secrets.io" },
+  cloudnativePg: { chart: "cloudnative-pg", version: "0.29.0", repo: "https://cloudnative-pg.github.io/charts" },
+  postgresCluster: { chart: "cluster", version: "0.5.0", repo: "https://cloudnative-pg.github.io/charts" },
+  valkey: { chart: "valkey", version: "0.9.4", repo: "https://valkey.io/valkey-helm/" },
+  qdrant: { chart: "qdrant", version: "1.16.2", repo: "https://qdrant.github.io/qdrant-helm" },
+} as const satisfies Record<string, Chart>;
+
+export interface ReleaseArgs {
+  chart: Chart;
+  /** The Helm release name; chart resources are named after it. */
+  name: string;
+  namespace: pulumi.Input<string>;
+  values: pulumi.Input<Record<string, unknown>>;
+  /** How long Helm waits for the release to become ready. */
+  timeoutSeconds?: number;
+}
+
+/** A pinned, atomic Helm release into an existing namespace. */
+export function pinnedRelease(
+  resourceName: string,
+  args: ReleaseArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.helm.v3.Release {
+  return new k8s.helm.v3.Release(
+    resourceName,
+    {
+      name: args.name,
+      chart: args.chart.chart,
+      version: args.chart.version,
+      repositoryOpts: { repo: args.chart.repo },
+      namespace: args.namespace,
+      createNamespace: false,
+      values: args.values,
+      atomic: true,
+      cleanupOnFail: true,
+      timeout: args.timeoutSeconds ?? 600,
+    },
+    opts,
+  );
+}

@@ -1,0 +1,64 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config";
+import { standardLabels } from "../labels";
+import type { PlatformNamespaces } from "../platform/namespaces";
+import type { PlatformSecrets } from "../secrets";
+import { PostgresDatabase } from "./postgres";
+import { QdrantStore } from "./qdrant";
+import { ValkeyCache } from "./valkey";
+
+export interface DataServices {
+  postgres: PostgresDatabase;
+  valkey: ValkeyCache;
+  qdrant: QdrantStore;
+}
+
+/** PostgreSQL, Valkey and Qdrant in the data namespace, each with its credentials Secret. */
+export function dataServices(
+  config: StackConfig,
+  namespaces: PlatformNamespaces,
+  secrets: PlatformSecrets,
+  monitoringCrds: pulumi.Resource,
+  opts: pulumi.ComponentResourceOptions,
+): DataServices {
+  const base = {
+    namespace: config.namespaces.data.name,
+    applicationNamespace: namespaces.application.name,
+    monitoringNamespace: namespaces.monitoring.name,
+    labels: standardLabels("data", config.environment),
+    storageClass: config.storageClass,
+    protect: config.protectStatefulResources,
+    highAvailability: config.environment === "production",
+    egress: config.egress,
+    monitoringCrds,
+  };
+  // The namespace must exist before anything is installed into it.
+  const inData = { ...opts, dependsOn: [namespaces.data] };
+  return {
+    postgres: new PostgresDatabase(
+      "postgres",
+      { ...base, config: config.postgres, credentials: secrets.delivered.postgres },
+      inData,
+    ),
+    valkey: new ValkeyCache(
+      "valkey",
+      { ...base, config: config.valkey, credentials: secrets.delivered.valkey },
+      inData,
+    ),
+    qdrant: new QdrantStore(
+      "qdrant",
+      { ...base, config: config.qdrant, credentials: secrets.delivered.qdrant },
+      inData,
+    ),
+  };
+}
+
+/** Where each data service is reached (no credentials): stack outputs. */
+export function dataEndpoints(services: DataServices) {
+  return {
+    postgres: { ...services.postgres.endpoint, database: services.postgres.database },
+    postgresReadOnly: services.postgres.readOnlyEndpoint,
+    valkey: services.valkey.endpoint,
+    qdrant: services.qdrant.endpoint,
+  };
+}

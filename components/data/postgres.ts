@@ -1,0 +1,209 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS, pinnedRelease } from "../charts";
+import type { PostgresConfig } from "../config";
+import { trafficRules } from "../platform/networkPolicy";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
+import { DELIVERED_SECRETS } from "../secrets/catalog";
+import { serviceHost, type DataServiceArgs, type Endpoint } from "./common";
+
+/** The Cluster's name: its services are `<name>-rw` (primary) and `<name>-ro` (standbys). */
+export const POSTGRES_CLUSTER = "doc-rag-postgres";
+export const POSTGRES_PORT = 5432;
+const STATUS_PORT = 8000; // the operator polls each instance here
+const METRICS_PORT = 9187;
+const OPERATOR_RELEASE = "cnpg";
+const OPERATOR_WEBHOOK_PORT = 9443;
+const OPERATOR_METRICS_PORT = 8080;
+
+/** The primary's read-write endpoint, as the application's connection URL uses it. */
+export function postgresEndpoint(namespace: string): Endpoint {
+  return { host: serviceHost(`${POSTGRES_CLUSTER}-rw`, namespace), port: POSTGRES_PORT };
+}
+
+export interface PostgresDatabaseArgs extends DataServiceArgs {
+  config: PostgresConfig;
+}
+
+/** CloudNativePG's `cluster` chart values for the backups section (chart 0.5.0, in-tree Barman). */
+function backupValues(backups: PostgresConfig["backups"]): Record<string, unknown> {
+  if (!backups.enabled) return { enabled: false };
+  return {
+    enabled: true,
+    method: "barmanObjectStore",
+    provider: "s3",
+    destinationPath: backups.destinationPath,
+    ...(backups.endpointURL ? { endpointURL: backups.endpointURL } : {}),
+    s3: {
+      region: backups.region ?? "",
+      // Without a credentials Secret the pods use the cloud identity of their service account.
+      inheritFromIAMRole: !backups.credentialsSecret,
+    },
+    secret: { create: false, name: backups.credentialsSecret ?? "" },
+    wal: { compression: "gzip", encryption: "AES256", maxParallel: 2 },
+    data: { compression: "gzip", encryption: "AES256", jobs: 2 },
+    scheduledBackups: [
+      { name: "daily", schedule: backups.schedule, backupOwnerReference: "self", method: "barmanObjectStore" },
+    ],
+    retentionPolicy: backups.retention,
+  };
+}
+
+/**
+ * PostgreSQL with CloudNativePG: the operator and one Cluster (the `cluster` chart) with
+ * automated failover across `instances`, monitoring (PodMonitor and the chart's alert rules),
+ * scheduled backups to an object store, and the application owner's credentials from the
+ * `doc-rag/database` secret path (via the catalogue's `doc-rag-postgres-app` Secret).
+ */
+export class PostgresDatabase extends pulumi.ComponentResource {
+  readonly endpoint: Endpoint;
+  readonly readOnlyEndpoint: Endpoint;
+  readonly database: string;
+
+  constructor(name: string, args: PostgresDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("doc-rag:data:PostgresDatabase", name, {}, opts);
+    const cfg = args.config;
+    const keep = { parent: this, protect: args.protect, retainOnDelete: args.protect };
+
+    // Protected too: uninstalling the operator removes its CRDs, and with them every Cluster.
+    const operator = pinnedRelease(
+      `${name}-operator`,
+      {
+        chart: CHARTS.cloudnativePg,
+        name: OPERATOR_RELEASE,
+        namespace: args.namespace,
+        values: {
+          replicaCount: args.highAvailability ? 2 : 1,
+          crds: { create: true },
+          monitoring: { podMonitorEnabled: true },
+          podSecurityContext: RESTRICTED_POD,
+          containerSecurityContext: { ...RESTRICTED_CONTAINER, runAsUser: 10001, runAsGroup: 10001 },
+          resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+        },
+      },
+      { ...keep, dependsOn: [args.monitoringCrds] },
+    );
+
+    const credentials = DELIVERED_SECRETS.postgres.name;
+    pinnedRelease(
+      `${name}-cluster`,
+      {
+        chart: CHARTS.postgresCluster,
+        name: "postgres",
+        namespace: args.namespace,
+        values: {
+          fullnameOverride: POSTGRES_CLUSTER,
+          type: "postgresql",
+          mode: "standalone",
+          version: { postgresql: cfg.postgresVersion },
+          cluster: {
+            instances: cfg.instances,
+            primaryUpdateStrategy: "unsupervised",
+            storage: { size: cfg.storageSize, storageClass: cfg.storageClass ?? args.storageClass },
+            resources: cfg.resources,
+            // Instances on different nodes, so one node's loss is a failover, not an outage.
+            affinity: { topologyKey: "kubernetes.io/hostname" },
+            enablePDB: true,
+            enableSuperuserAccess: false,
+            initdb: { database: cfg.database, owner: cfg.owner, secret: { name: credentials } },
+            monitoring: { enabled: true, podMonitor: { enabled: true }, prometheusRule: { enabled: true } },
+            podSecurityContext: RESTRICTED_POD,
+            securityContext: RESTRICTED_CONTAINER,
+          },
+          backups: backupValues(cfg.backups),
+        },
+        timeoutSeconds: 900,
+      },
+      { ...keep, dependsOn: [operator, args.credentials, args.monitoringCrds] },
+    );
+
+    const rule = trafficRules(this, name, args.namespace, args.labels);
+    const instances = { "cnpg.io/cluster": POSTGRES_CLUSTER };
+    const operatorPods = { "app.kubernetes.io/instance": OPERATOR_RELEASE };
+    const here = (podLabels: Record<string, string>) => ({ namespace: args.namespace, podLabels });
+    const api = args.egress.kubernetesApi;
+    rule("from-application", {
+      name: "postgres-from-application",
+      podLabels: instances,
+      direction: "ingress",
+      peers: [{ namespace: args.applicationNamespace }],
+      ports: [POSTGRES_PORT],
+    });
+    rule("metrics-from-monitoring", {
+      name: "postgres-metrics-from-monitoring",
+      podLabels: instances,
+      direction: "ingress",
+      peers: [{ namespace: args.monitoringNamespace }],
+      ports: [METRICS_PORT],
+    });
+    rule("replication-in", {
+      name: "postgres-replication-in",
+      podLabels: instances,
+      direction: "ingress",
+      peers: [here(instances)],
+      ports: [POSTGRES_PORT],
+    });
+    rule("replication-out", {
+      name: "postgres-replication-out",
+      podLabels: instances,
+      direction: "egress",
+      peers: [here(instances)],
+      ports: [POSTGRES_PORT],
+    });
+    rule("status-from-operator", {
+      name: "postgres-status-from-operator",
+      podLabels: instances,
+      direction: "ingress",
+      peers: [here(operatorPods)],
+      ports: [STATUS_PORT],
+    });
+    rule("operator-to-status", {
+      name: "cnpg-operator-to-instances",
+      podLabels: operatorPods,
+      direction: "egress",
+      peers: [here(instances)],
+      ports: [STATUS_PORT],
+    });
+    rule("to-kubernetes-api", {
+      name: "postgres-to-kubernetes-api",
+      podLabels: instances,
+      direction: "egress",
+      peers: [{ cidrs: api.cidrs }],
+      ports: api.ports,
+    });
+    rule("operator-to-kubernetes-api", {
+      name: "cnpg-operator-to-kubernetes-api",
+      podLabels: operatorPods,
+      direction: "egress",
+      peers: [{ cidrs: api.cidrs }],
+      ports: api.ports,
+    });
+    rule("webhook-from-kubernetes-api", {
+      name: "cnpg-webhook-from-kubernetes-api",
+      podLabels: operatorPods,
+      direction: "ingress",
+      peers: [{ cidrs: api.cidrs }],
+      ports: [OPERATOR_WEBHOOK_PORT],
+    });
+    rule("operator-metrics-from-monitoring", {
+      name: "cnpg-operator-metrics-from-monitoring",
+      podLabels: operatorPods,
+      direction: "ingress",
+      peers: [{ namespace: args.monitoringNamespace }],
+      ports: [OPERATOR_METRICS_PORT],
+    });
+    if (cfg.backups.enabled) {
+      rule("to-object-store", {
+        name: "postgres-to-object-store",
+        podLabels: instances,
+        direction: "egress",
+        peers: [{ cidrs: args.egress.objectStore.cidrs }],
+        ports: args.egress.objectStore.ports,
+      });
+    }
+
+    this.endpoint = postgresEndpoint(args.namespace);
+    this.readOnlyEndpoint = { host: serviceHost(`${POSTGRES_CLUSTER}-ro`, args.namespace), port: POSTGRES_PORT };
+    this.database = cfg.database;
+    this.registerOutputs({ endpoint: this.endpoint });
+  }
+}

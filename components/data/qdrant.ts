@@ -1,0 +1,100 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS, pinnedRelease } from "../charts";
+import type { QdrantConfig } from "../config";
+import { trafficRules } from "../platform/networkPolicy";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
+import { DELIVERED_SECRETS } from "../secrets/catalog";
+import { serviceHost, type DataServiceArgs, type Endpoint } from "./common";
+
+const RELEASE = "qdrant";
+const SERVICE = "doc-rag-qdrant";
+export const QDRANT_HTTP_PORT = 6333;
+export const QDRANT_GRPC_PORT = 6334;
+const P2P_PORT = 6335;
+
+export interface QdrantStoreArgs extends DataServiceArgs {
+  config: QdrantConfig;
+}
+
+/**
+ * The vector store: Qdrant's official chart, one volume per replica, the API key from the
+ * `doc-rag/qdrant` secret path, and a ServiceMonitor on its metrics.
+ */
+export class QdrantStore extends pulumi.ComponentResource {
+  readonly endpoint: Endpoint & { grpcPort: number };
+
+  constructor(name: string, args: QdrantStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("doc-rag:data:QdrantStore", name, {}, opts);
+    const cfg = args.config;
+    const clustered = cfg.replicas > 1;
+    const apiKey = DELIVERED_SECRETS.qdrant;
+    pinnedRelease(
+      `${name}-release`,
+      {
+        chart: CHARTS.qdrant,
+        name: RELEASE,
+        namespace: args.namespace,
+        values: {
+          fullnameOverride: SERVICE,
+          replicaCount: cfg.replicas,
+          // The unprivileged image needs no root-owned paths.
+          image: { useUnprivilegedImage: true },
+          apiKey: { valueFrom: { secretKeyRef: { name: apiKey.name, key: apiKey.keys[0].key } } },
+          config: { cluster: { enabled: clustered, p2p: { port: P2P_PORT } } },
+          persistence: {
+            accessModes: ["ReadWriteOnce"],
+            size: cfg.storageSize,
+            storageClassName: cfg.storageClass ?? args.storageClass,
+          },
+          resources: cfg.resources,
+          podSecurityContext: { ...RESTRICTED_POD, fsGroup: 3000, fsGroupChangePolicy: "OnRootMismatch" },
+          containerSecurityContext: { ...RESTRICTED_CONTAINER, privileged: false, runAsUser: 1000, runAsGroup: 2000 },
+          // Its chown init container runs as root, which the restricted level refuses; fsGroup does the job.
+          updateVolumeFsOwnership: false,
+          livenessProbe: { enabled: true },
+          readinessProbe: { enabled: true },
+          startupProbe: { enabled: true },
+          podDisruptionBudget: { enabled: clustered, maxUnavailable: 1 },
+          metrics: { serviceMonitor: { enabled: true } },
+        },
+      },
+      {
+        parent: this,
+        protect: args.protect,
+        retainOnDelete: args.protect,
+        dependsOn: [args.credentials, args.monitoringCrds],
+      },
+    );
+
+    const rule = trafficRules(this, name, args.namespace, args.labels);
+    const pods = { "app.kubernetes.io/name": "qdrant", "app.kubernetes.io/instance": RELEASE };
+    rule("from-application", {
+      name: "qdrant-from-application",
+      podLabels: pods,
+      direction: "ingress",
+      peers: [{ namespace: args.applicationNamespace }],
+      ports: [QDRANT_HTTP_PORT, QDRANT_GRPC_PORT],
+    });
+    rule("metrics-from-monitoring", {
+      name: "qdrant-metrics-from-monitoring",
+      podLabels: pods,
+      direction: "ingress",
+      peers: [{ namespace: args.monitoringNamespace }],
+      ports: [QDRANT_HTTP_PORT],
+    });
+    if (clustered) {
+      for (const direction of ["ingress", "egress"] as const) {
+        rule(`peers-${direction}`, {
+          name: `qdrant-peers-${direction}`,
+          podLabels: pods,
+          direction,
+          peers: [{ namespace: args.namespace, podLabels: pods }],
+          ports: [P2P_PORT],
+        });
+      }
+    }
+
+    this.endpoint = { host: serviceHost(SERVICE, args.namespace), port: QDRANT_HTTP_PORT, grpcPort: QDRANT_GRPC_PORT };
+    this.registerOutputs({ endpoint: this.endpoint });
+  }
+}
