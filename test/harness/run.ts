@@ -15,6 +15,8 @@ export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 export interface RunOptions {
   /** `key=value` config overrides for this run only. */
   overrides?: readonly string[];
+  /** `key=value` overrides set as secrets (`pulumi config set --secret`). */
+  secretOverrides?: readonly string[];
   /** Project directory; defaults to this repository. */
   root?: string;
 }
@@ -112,7 +114,11 @@ export function runStack(stack: string, options: RunOptions = {}): Promise<Stack
 
 async function runExclusive(stack: string, options: RunOptions): Promise<StackRun> {
   const root = options.root ?? PROJECT_ROOT;
-  const input = applyOverrides(readStackConfig(root, stack), options.overrides ?? []);
+  const input = applyOverrides(
+    applyOverrides(readStackConfig(root, stack), options.overrides ?? []),
+    options.secretOverrides ?? [],
+    { secret: true },
+  );
   const resources: RecordedResource[] = [];
   const outputs: Record<string, unknown> = {};
   const failures: Error[] = [];

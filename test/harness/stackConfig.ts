@@ -72,9 +72,14 @@ function overrideValue(raw: string): unknown {
 
 /**
  * Applies `key=value` overrides for one run, like a what-if `pulumi config set`. A key may
- * name a path inside an object key: `doc-rag:namespaces.data.name=x`.
+ * name a path inside an object key: `doc-rag:namespaces.data.name=x`. With `secret`, the
+ * keys become secret, like `pulumi config set --secret`.
  */
-export function applyOverrides(input: StackConfigInput, overrides: readonly string[]): StackConfigInput {
+export function applyOverrides(
+  input: StackConfigInput,
+  overrides: readonly string[],
+  options: { secret?: boolean } = {},
+): StackConfigInput {
   const config = { ...input.config };
   const secretKeys = [...input.secretKeys];
   for (const override of overrides) {
@@ -84,6 +89,7 @@ export function applyOverrides(input: StackConfigInput, overrides: readonly stri
     }
     const [top, ...rest] = splitPath(namespaced(input.project, override.slice(0, eq)));
     const raw = override.slice(eq + 1);
+    if (options.secret && !secretKeys.includes(top)) secretKeys.push(top);
     if (rest.length === 0) {
       config[top] = raw;
       continue;
