@@ -1,6 +1,17 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CHARTS } from "../components/charts";
 import { podSecurityRestricted } from "../policies/workloads";
-import { find, ofType, runResourcePolicy, runStack, type RecordedResource, type StackRun } from "./harness";
+import {
+  find,
+  ofType,
+  PROJECT_ROOT,
+  runResourcePolicy,
+  runStack,
+  type RecordedResource,
+  type StackRun,
+} from "./harness";
 
 const HELM = "kubernetes:helm.sh/v3:Release";
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
@@ -280,5 +291,22 @@ describe("data: what every data service shares", () => {
       valkey: { host: "doc-rag-valkey.doc-rag-prod-data.svc.cluster.local", port: 6379 },
       qdrant: { host: "doc-rag-qdrant.doc-rag-prod-data.svc.cluster.local", port: 6333, grpcPort: 6334 },
     });
+  });
+});
+
+describe("pinned charts", () => {
+  it("are installed at exactly the versions components/charts.ts pins, and the README lists them", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const installed = new Set(
+      ofType(runs.production, HELM).map((r) => `${String(r.inputs["chart"])}@${String(r.inputs["version"])}`),
+    );
+    for (const chart of Object.values(CHARTS)) {
+      assert.ok(installed.has(`${chart.chart}@${chart.version}`), `${chart.chart} is installed in production`);
+      assert.match(
+        readme,
+        new RegExp(`^\\| \`${chart.chart}\` +\\| ${chart.version.replace(/\./g, "\\.")} +\\| ${chart.repo} +\\|$`, "m"),
+        `README lists ${chart.chart} ${chart.version}`,
+      );
+    }
   });
 });
