@@ -2,6 +2,7 @@
 import { dataEndpoints, dataServices } from "./components/data";
 import { postgresEndpoint } from "./components/data/postgres";
 import { loadConfig } from "./components/config";
+import { Observability } from "./components/observability";
 import { ClusterAddons } from "./components/platform/addons";
 import { namespaceNameMap, namespaceNames, platformNamespaces } from "./components/platform/namespaces";
 import { kubernetesProvider } from "./components/platform/provider";
@@ -37,6 +38,26 @@ const secrets = new PlatformSecrets(
   { providers: [provider] },
 );
 const data = dataServices(config, platform, secrets, monitoringCrds, { providers: [provider] });
+new Observability(
+  "observability",
+  {
+    environment: config.environment,
+    clusterName: config.clusterName,
+    namespaces: namespaceNameMap(platform),
+    dataNamespace: config.namespaces.data.name,
+    config: config.observability,
+    storageClass: config.storageClass,
+    protect: config.protectStatefulResources,
+    egress: config.egress,
+    monitoringCrds,
+    grafanaAdmin: secrets.delivered.grafana,
+    receiverUrls: {
+      ...(config.alertPagingUrl ? { paging: config.alertPagingUrl } : {}),
+      ...(config.alertChatUrl ? { chat: config.alertChatUrl } : {}),
+    },
+  },
+  { providers: [provider] },
+);
 
 export const environment = config.environment;
 export const cluster = config.clusterName;

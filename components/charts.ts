@@ -18,6 +18,11 @@ export const CHARTS = {
     version: "33.0.2",
     repo: "https://prometheus-community.github.io/helm-charts",
   },
+  kubePrometheusStack: {
+    chart: "kube-prometheus-stack",
+    version: "88.4.0",
+    repo: "https://prometheus-community.github.io/helm-charts",
+  },
   externalSecrets: { chart: "external-secrets", version: "2.8.0", repo: "https://charts.external-secrets.io" },
   cloudnativePg: { chart: "cloudnative-pg", version: "0.29.0", repo: "https://cloudnative-pg.github.io/charts" },
   postgresCluster: { chart: "cluster", version: "0.5.0", repo: "https://cloudnative-pg.github.io/charts" },

@@ -69,9 +69,12 @@ export const helmAtomic = resourceRule({
 
 /** Keys that name a credential: a password, token or secret, or a key that is one (apiKey, accessKey). */
 const PASSWORD_LIKE = /(password|passwd|secret|token|credentials?|(api|access|secret|private)[-_]?key)$/i;
-/** …unless they say where the credential is: a Secret, a key within it, a file (passwordKey, existingSecret). */
+/**
+ * …unless they say where the credential is: a Secret, a key within it, a file (passwordKey,
+ * existingSecret, configSecret — a Secret that holds a whole configuration file).
+ */
 const REFERENCE_LIKE =
-  /(existing|secretname|secretref|keyref|(name|ref|file|path|enabled|annotations|labels|mount)$)|(?<!(api|access|secret|private)[-_]?)keys?$/i;
+  /(existing|secretname|secretref|keyref|configsecret$|(name|ref|file|path|enabled|annotations|labels|mount)$)|(?<!(api|access|secret|private)[-_]?)keys?$/i;
 
 /** Every `a.b.c` path under values whose key names a credential and whose value is a literal. */
 export function literalCredentials(values: unknown, path = ""): string[] {

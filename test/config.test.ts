@@ -183,7 +183,7 @@ const BAD_CASES: BadCase[] = [
     what: "a namespace role that does not exist",
     overrides: ["doc-rag:namespaces.cache.name=doc-rag-cache"],
     expect: [
-      /^doc-rag:namespaces: unknown key "cache"; allowed keys: application, data, monitoring, security, delivery, gateway$/,
+      /^doc-rag:namespaces: unknown key "cache"; allowed keys: application, data, monitoring, security, delivery, gateway, nodeAgents$/,
     ],
   },
   {

@@ -276,11 +276,11 @@ describe("data: what every data service shares", () => {
       );
     for (const run of [runs.staging, runs.production]) {
       const found = holdsData(run);
-      assert.equal(found.length, 13, run.stack);
+      assert.equal(found.length, 15, run.stack);
       for (const r of found) assert.ok(r.options.protect && r.options.retainOnDelete, `${run.stack}: ${r.name}`);
     }
     const dev = holdsData(runs.dev);
-    assert.equal(dev.length, 8);
+    assert.equal(dev.length, 9);
     for (const r of dev) assert.ok(!r.options.protect && !r.options.retainOnDelete, `dev: ${r.name}`);
   });
 

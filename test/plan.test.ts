@@ -34,14 +34,14 @@ describe("npm run plan", () => {
       /^├─ doc-rag:platform:SecureNamespace {2}data\n│ {2}├─ kubernetes:core\/v1:LimitRange {2}data-limits$/m,
     );
     assert.match(stdout, /kubernetes:core\/v1:Namespace {2}data-namespace {2}\[protected, retained\]/);
-    assert.match(stdout, /^ {5}6 {2}kubernetes:core\/v1:Namespace$/m);
+    assert.match(stdout, /^ {5}7 {2}kubernetes:core\/v1:Namespace$/m);
     const policies = ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").length;
     assert.ok(policies > 12);
     assert.match(stdout, new RegExp(`^ +${policies} {2}kubernetes:networking\\.k8s\\.io/v1:NetworkPolicy$`, "m"));
     assert.match(stdout, /^ {4}application: doc-rag-prod$/m);
   });
 
-  it("writes resources.json and one manifest per Kubernetes object, every namespace enforcing restricted", async () => {
+  it("writes resources.json and one manifest per Kubernetes object, every namespace but the agents' restricted", async () => {
     await plan(["production", "--out", tmp]);
     const run = await runStack("production");
     const resources = JSON.parse(fs.readFileSync(path.join(tmp, "resources.json"), "utf8")) as Record<
@@ -65,10 +65,17 @@ describe("npm run plan", () => {
     assert.equal(files.length, kubernetesObjects(run).length);
     assert.ok(files.includes("doc-rag-prod/resourcequota-doc-rag-quota.yaml"));
     const namespaces = files.filter((f) => f.startsWith("_cluster/namespace-"));
-    assert.equal(namespaces.length, 6);
+    assert.equal(namespaces.length, 7);
     for (const file of namespaces) {
       const ns = parse(fs.readFileSync(path.join(tmp, "manifests", file), "utf8"));
-      assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted", file);
+      const agents = ns.metadata.name === "doc-rag-prod-node-agents";
+      assert.equal(
+        ns.metadata.labels["pod-security.kubernetes.io/enforce"],
+        agents ? "privileged" : "restricted",
+        file,
+      );
+      if (agents)
+        assert.match(ns.metadata.annotations["doc-rag.io/pod-security-exemption-reason"], /Node-level agents/);
     }
     const quotaManifest = parse(
       fs.readFileSync(path.join(tmp, "manifests/doc-rag-prod/resourcequota-doc-rag-quota.yaml"), "utf8"),

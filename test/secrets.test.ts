@@ -64,7 +64,7 @@ describe("secrets: Vault and External Secrets (staging, production)", () => {
     assert.equal(unwrapSecrets(stagingProvider.inputs["token"]), "hvs.staging-token");
   });
 
-  it("mounts KV version 2 at secret and writes the four paths of the original document", () => {
+  it("mounts KV version 2 at secret and writes the original document's four paths and Grafana's login", () => {
     assert.deepEqual(find(production, "vault:index/mount:Mount", "secrets-vault-kv").inputs, {
       path: "secret",
       type: "kv",
@@ -75,6 +75,7 @@ describe("secrets: Vault and External Secrets (staging, production)", () => {
     assert.deepEqual(secrets.map((s) => s.inputs["name"]).sort(), [
       "doc-rag/auth",
       "doc-rag/database",
+      "doc-rag/grafana",
       "doc-rag/qdrant",
       "doc-rag/redis",
     ]);
@@ -93,6 +94,10 @@ describe("secrets: Vault and External Secrets (staging, production)", () => {
     assert.deepEqual(data["doc-rag/redis"], { password: fakeValue("password", "secrets-generated-redis") });
     assert.deepEqual(data["doc-rag/auth"], { "jwt-secret": fakeValue("password", "secrets-generated-jwt") });
     assert.deepEqual(data["doc-rag/qdrant"], { "api-key": fakeValue("password", "secrets-generated-qdrant") });
+    assert.deepEqual(data["doc-rag/grafana"], {
+      "admin-user": "admin",
+      "admin-password": fakeValue("password", "secrets-generated-grafana"),
+    });
   });
 
   it("generates every value with an explicit strength", () => {
@@ -102,7 +107,13 @@ describe("secrets: Vault and External Secrets (staging, production)", () => {
         [r.inputs["length"], r.inputs["special"]],
       ]),
     );
-    assert.deepEqual(strength, { database: [32, false], redis: [32, false], jwt: [64, true], qdrant: [48, false] });
+    assert.deepEqual(strength, {
+      database: [32, false],
+      redis: [32, false],
+      jwt: [64, true],
+      qdrant: [48, false],
+      grafana: [32, false],
+    });
   });
 
   it("grants read on exactly those paths, and nothing else", async () => {
@@ -116,6 +127,7 @@ describe("secrets: Vault and External Secrets (staging, production)", () => {
         "secret/data/doc-rag/redis": ["read"],
         "secret/data/doc-rag/auth": ["read"],
         "secret/data/doc-rag/qdrant": ["read"],
+        "secret/data/doc-rag/grafana": ["read"],
       },
     );
   });
@@ -178,6 +190,7 @@ describe("secrets: Vault and External Secrets (staging, production)", () => {
     assert.deepEqual(stores.map((s) => (s.inputs["metadata"] as { namespace: string }).namespace).sort(), [
       "doc-rag-prod",
       "doc-rag-prod-data",
+      "doc-rag-prod-monitoring",
     ]);
     for (const store of stores) {
       assert.deepEqual(inputs<{ metadata: { name: string }; spec: unknown }>(store).metadata.name, "vault-backend");
@@ -242,10 +255,14 @@ describe("secrets: dev has no Vault", () => {
     // Workloads are wired identically: same Secret names, in the same roles' namespaces, with the same keys.
     const roleOf = (run: StackRun, namespace: string) =>
       Object.entries(run.outputs["namespaces"] as Record<string, string>).find(([, n]) => n === namespace)?.[0];
-    const devSecrets = ofType(dev, K8S_SECRET).map((s) => {
-      const { metadata, stringData } = inputs<{ metadata: { name: string; namespace: string }; stringData: object }>(s);
-      return [roleOf(dev, metadata.namespace), metadata.name, Object.keys(stringData).sort()];
-    });
+    const devSecrets = ofType(dev, K8S_SECRET)
+      .filter((s) => s.name.startsWith("secrets-"))
+      .map((s) => {
+        const { metadata, stringData } = inputs<{ metadata: { name: string; namespace: string }; stringData: object }>(
+          s,
+        );
+        return [roleOf(dev, metadata.namespace), metadata.name, Object.keys(stringData).sort()];
+      });
     const synced = ofType(production, EXTERNAL_SECRET).map((s) => {
       const { metadata, spec } = inputs<{
         metadata: { name: string; namespace: string };
@@ -254,7 +271,7 @@ describe("secrets: dev has no Vault", () => {
       return [roleOf(production, metadata.namespace), metadata.name, spec.data.map((d) => d.secretKey).sort()];
     });
     assert.deepEqual(devSecrets, synced);
-    assert.equal(devSecrets.length, 4);
+    assert.equal(devSecrets.length, 5);
     const pg = find(dev, K8S_SECRET, "secrets-postgres");
     assert.equal(pg.inputs["type"], "kubernetes.io/basic-auth");
   });
@@ -265,7 +282,7 @@ describe("secrets: no generated value in plain text", () => {
     it(`${stack}: every input and output holds the generated values only inside secrets`, async () => {
       const run = await runStack(stack);
       const values = generatedValues(run);
-      assert.equal(values.length, 4);
+      assert.equal(values.length, 5);
       const leaks = [
         ...run.resources.flatMap((r) => plaintext(r.inputs, values, `${r.type} ${r.name}`)),
         ...plaintext(run.outputs, values, "outputs"),

@@ -7,7 +7,7 @@ const QUOTA = "kubernetes:core/v1:ResourceQuota";
 const LIMITS = "kubernetes:core/v1:LimitRange";
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const COMPONENT = "doc-rag:platform:SecureNamespace";
-const ROLES = ["application", "data", "monitoring", "security", "delivery", "gateway"];
+const ROLES = ["application", "data", "monitoring", "security", "delivery", "gateway", "nodeAgents"];
 
 type Inputs = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -44,11 +44,12 @@ describe("SecureNamespace", () => {
         }
       });
 
-      it("labels every namespace restricted for enforce, audit and warn, pinned to v1.36", () => {
+      it("labels every namespace restricted (the node agents' privileged) for enforce, audit and warn, pinned to v1.36", () => {
         for (const role of ROLES) {
           const labels = inputs(runs[stack]!, NAMESPACE, `${role}-namespace`).metadata.labels;
+          const level = role === "nodeAgents" ? "privileged" : "restricted";
           for (const mode of ["enforce", "audit", "warn"]) {
-            assert.equal(labels[`pod-security.kubernetes.io/${mode}`], "restricted", `${role} ${mode}`);
+            assert.equal(labels[`pod-security.kubernetes.io/${mode}`], level, `${role} ${mode}`);
             assert.equal(labels[`pod-security.kubernetes.io/${mode}-version`], "v1.36", `${role} ${mode}-version`);
           }
         }

@@ -9,12 +9,15 @@ import { ENVIRONMENTS, MIN_KUBERNETES_MINOR, NAMESPACE_ROLES, PROJECT, type Name
 import { postgresSchema, qdrantSchema, valkeySchema } from "./data";
 import { clusterDnsSchema, namespacesSchema } from "./namespaces";
 import { dnsLabel } from "./primitives";
+import { observabilitySchema, receiverUrl } from "./observability";
 import { egressSchema, vaultSchema } from "./secrets";
 
 export * from "./names";
 export { DEFAULT_QUOTA } from "./namespaces";
 export type { PostgresConfig, QdrantConfig, ValkeyConfig } from "./data";
 export type { EgressConfig, Endpoint, VaultConfig } from "./secrets";
+export type { ObservabilityConfig } from "./observability";
+export { NODE_AGENTS_POD_SECURITY } from "./namespaces";
 
 /** How a key's raw config string is decoded; also its declared type in Pulumi.yaml. */
 export type ConfigKeyKind = "string" | "boolean" | "object";
@@ -117,6 +120,23 @@ export const CONFIG_KEYS = {
     "The Valkey cache: {replicas (beside the primary), storageSize, storageClass, resources}.",
   ),
   qdrant: key("object", qdrantSchema.prefault({}), "Qdrant: {replicas, storageSize, storageClass, resources}."),
+  observability: key(
+    "object",
+    observabilitySchema.prefault({}),
+    "Metrics and alerting: {runbookBaseUrl, chatChannel, prometheus: {replicas, retention, storageSize, resources}, alertmanager: {replicas, storageSize}}.",
+  ),
+  alertPagingUrl: key(
+    "string",
+    receiverUrl.optional(),
+    "Webhook URL that critical alerts page (set with --secret). Without it, critical alerts reach nobody.",
+    { secret: true },
+  ),
+  alertChatUrl: key(
+    "string",
+    receiverUrl.optional(),
+    "Slack-compatible webhook URL for warnings (set with --secret). Without it, warnings reach nobody.",
+    { secret: true },
+  ),
 };
 
 type Keys = typeof CONFIG_KEYS;

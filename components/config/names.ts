@@ -5,7 +5,15 @@ export const ENVIRONMENTS = ["dev", "staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 /** The platform's namespaces, each for one kind of workload. */
-export const NAMESPACE_ROLES = ["application", "data", "monitoring", "security", "delivery", "gateway"] as const;
+export const NAMESPACE_ROLES = [
+  "application",
+  "data",
+  "monitoring",
+  "security",
+  "delivery",
+  "gateway",
+  "nodeAgents",
+] as const;
 export type NamespaceRole = (typeof NAMESPACE_ROLES)[number];
 
 /** Pod Security Standards levels, loosest first. */

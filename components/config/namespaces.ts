@@ -108,11 +108,29 @@ const podSecuritySchema = strictObject({
   }
 });
 
+/**
+ * Node-level agents (node-exporter, log shippers, runtime security) read the host's network,
+ * processes and files: no Pod Security level short of privileged admits them. Their namespace
+ * holds nothing else.
+ */
+export const NODE_AGENTS_POD_SECURITY = {
+  enforce: "privileged",
+  audit: "privileged",
+  warn: "privileged",
+  reason:
+    "Node-level agents (node-exporter, Fluent Bit, Falco) need the host's network, PID namespace and paths; nothing else runs here.",
+} as const;
+
+/** `nodeAgents` → `doc-rag-node-agents`; the application namespace is the project's own name. */
+export function defaultNamespaceName(role: NamespaceRole): string {
+  return role === "application" ? PROJECT : `${PROJECT}-${role.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 function namespaceSchema(role: NamespaceRole) {
   return strictObject({
-    name: dnsLabel.default(role === "application" ? PROJECT : `${PROJECT}-${role}`),
+    name: dnsLabel.default(defaultNamespaceName(role)),
     stateful: z.boolean({ error: "must be true or false" }).default(role === "data" || role === "monitoring"),
-    podSecurity: podSecuritySchema.prefault({}),
+    podSecurity: podSecuritySchema.prefault(role === "nodeAgents" ? NODE_AGENTS_POD_SECURITY : {}),
     quota: quotaSchema.prefault(DEFAULT_QUOTA),
     limits: limitRangeSchema.prefault({}),
   });

@@ -44,6 +44,8 @@ export const egressSchema = strictObject({
   kubernetesApi: endpoint([443, 6443]),
   vault: endpoint([443, 8200]),
   objectStore: endpoint([443]),
+  nodes: endpoint([9100, 10250]),
+  alerting: endpoint([443]),
 });
 
 export type VaultConfig = z.output<typeof vaultSchema>;

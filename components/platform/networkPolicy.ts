@@ -5,8 +5,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
-/** Pods in a namespace (all of them when no labels are given), or networks outside the cluster. */
-export type Peer = { namespace: pulumi.Input<string>; podLabels?: Record<string, string> } | { cidrs: string[] };
+/**
+ * Pods in a namespace (all of them when no labels are given), pods in every namespace, or
+ * networks outside the cluster.
+ */
+export type Peer =
+  | { namespace: pulumi.Input<string>; podLabels?: Record<string, string> }
+  | { allNamespaces: true }
+  | { cidrs: string[] };
 
 export interface AllowArgs {
   /** The NetworkPolicy's name. */
@@ -17,11 +23,13 @@ export interface AllowArgs {
   podLabels: Record<string, string>;
   direction: "ingress" | "egress";
   peers: Peer[];
+  /** TCP ports; empty means every port. */
   ports: number[];
 }
 
 function peerSelector(peer: Peer): k8s.types.input.networking.v1.NetworkPolicyPeer[] {
   if ("cidrs" in peer) return peer.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+  if ("allNamespaces" in peer) return [{ namespaceSelector: {} }];
   return [
     {
       namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": peer.namespace } },

@@ -20,6 +20,7 @@ export const VAULT_SECRETS = {
   "doc-rag/redis": ["password"],
   "doc-rag/auth": ["jwt-secret"],
   "doc-rag/qdrant": ["api-key"],
+  "doc-rag/grafana": ["admin-user", "admin-password"],
 } as const;
 
 export type VaultPath = keyof typeof VAULT_SECRETS;
@@ -71,6 +72,15 @@ export const DELIVERED_SECRETS = {
   valkey: { name: "doc-rag-valkey-users", role: "data", keys: [key("default", "doc-rag/redis", "password")] },
   /** The Qdrant chart reads its API key from here. */
   qdrant: { name: "doc-rag-qdrant-api-key", role: "data", keys: [key("api-key", "doc-rag/qdrant", "api-key")] },
+  /** Grafana's admin login (the chart's admin.existingSecret). */
+  grafana: {
+    name: "grafana-admin",
+    role: "monitoring",
+    keys: [
+      key("admin-user", "doc-rag/grafana", "admin-user"),
+      key("admin-password", "doc-rag/grafana", "admin-password"),
+    ],
+  },
 } as const satisfies Record<string, DeliveredSecret>;
 
 export type Consumer = keyof typeof DELIVERED_SECRETS;

@@ -24,6 +24,7 @@ const STRENGTH = {
   // HMAC key for HS256/HS512: 64 characters is over 380 bits.
   jwt: { length: 64, special: true, overrideSpecial: "-_", minUpper: 8, minLower: 8, minNumeric: 8, minSpecial: 2 },
   qdrant: { length: 48, special: false, minUpper: 6, minLower: 6, minNumeric: 6 },
+  grafana: { length: 32, special: false, minUpper: 4, minLower: 4, minNumeric: 4 },
 } satisfies Record<string, random.RandomPasswordArgs>;
 
 /**
@@ -56,6 +57,7 @@ export class GeneratedCredentials extends pulumi.ComponentResource {
       "doc-rag/redis": secretObject({ password: password("redis") }),
       "doc-rag/auth": secretObject({ "jwt-secret": password("jwt") }),
       "doc-rag/qdrant": secretObject({ "api-key": password("qdrant") }),
+      "doc-rag/grafana": secretObject({ "admin-user": "admin", "admin-password": password("grafana") }),
     };
     this.registerOutputs({});
   }

@@ -183,6 +183,7 @@ describe("whole stacks under their policy config", () => {
       "qdrant-release",
       "secrets-vault-doc-rag-auth",
       "secrets-vault-doc-rag-database",
+      "secrets-vault-doc-rag-grafana",
       "secrets-vault-doc-rag-qdrant",
       "secrets-vault-doc-rag-redis",
       "secrets-vault-kv",

@@ -170,6 +170,7 @@ describePolicy({
         values: {
           auth: { existingSecret: "valkey-auth", usersExistingSecret: "u", passwordKey: "pw" },
           sentinel: { password: "" },
+          alertmanagerSpec: { configSecret: "alertmanager-config" },
         },
       }),
     },
@@ -416,5 +417,6 @@ describe("policy applicability", () => {
       "a.token",
       "a.nested[0].secretKey",
     ]);
+    assert.deepEqual(literalCredentials({ configSecret: "am-config", clientSecret: "s3cr3t" }), ["clientSecret"]);
   });
 });

@@ -1,0 +1,33 @@
+/** Metrics, alerting and dashboards: sizes per stack and where runbooks live. */
+import { z } from "zod";
+import { containerResources, quantity, strictObject } from "./primitives";
+
+const replicas = z.number().int().min(1).max(3, "must be between 1 and 3").default(1);
+
+export const observabilitySchema = strictObject({
+  runbookBaseUrl: z
+    .url({ protocol: /^https$/, error: "must be an https:// URL" })
+    .default("https://wiki.doc-rag.io/runbooks"),
+  chatChannel: z
+    .string({ error: "must be a string" })
+    .regex(/^#[a-z0-9_-]+$/, "must be a channel name such as #doc-rag-alerts")
+    .default("#doc-rag-alerts"),
+  prometheus: strictObject({
+    replicas,
+    retention: z
+      .string({ error: "must be a string" })
+      .regex(/^[1-9]\d*[hdwy]$/, "must be a duration such as 15d")
+      .default("7d"),
+    storageSize: quantity.default("10Gi"),
+    resources: containerResources({
+      requests: { cpu: "250m", memory: "1Gi" },
+      limits: { cpu: "1", memory: "2Gi" },
+    }),
+  }).prefault({}),
+  alertmanager: strictObject({ replicas, storageSize: quantity.default("1Gi") }).prefault({}),
+});
+
+export type ObservabilityConfig = z.output<typeof observabilitySchema>;
+
+/** A receiver's webhook URL: https, set as a secret. */
+export const receiverUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL" });

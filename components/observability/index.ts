@@ -1,0 +1,173 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { EgressConfig, Environment, NamespaceRole, ObservabilityConfig } from "../config";
+import { standardLabels } from "../labels";
+import { trafficRules } from "../platform/networkPolicy";
+import { EXPORTER_METRICS_PORT, METRICS_PORT } from "../services";
+import { alertGroups, renderRules } from "./alerts";
+import { DASHBOARD_LABEL, dashboardModel, dashboards } from "./dashboards";
+import { MonitoringStack } from "./metrics";
+import { SCRAPE_TARGETS, serviceMonitor } from "./scraping";
+
+export interface ObservabilityArgs {
+  environment: Environment;
+  clusterName: string;
+  namespaces: Record<NamespaceRole, pulumi.Output<string>>;
+  /** The data namespace's name, for the data services' alerts and dashboard. */
+  dataNamespace: string;
+  config: ObservabilityConfig;
+  storageClass: string;
+  protect: boolean;
+  egress: EgressConfig;
+  monitoringCrds: pulumi.Resource;
+  grafanaAdmin: pulumi.Resource;
+  /** Receiver URLs from secret config. */
+  receiverUrls: { paging?: string; chat?: string };
+}
+
+const PROMETHEUS_PODS = { "app.kubernetes.io/name": "prometheus" };
+const ALERTMANAGER_PODS = { "app.kubernetes.io/name": "alertmanager" };
+const OPERATOR_PODS = { app: "kube-prometheus-stack-operator" };
+const OPERATOR_WEBHOOK_PORT = 10250;
+
+/**
+ * Metrics and alerting: the monitoring stack, the platform's alert rules as a PrometheusRule,
+ * ServiceMonitors for the Doc-RAG services, Grafana dashboards, and the network paths
+ * monitoring needs (scraping every namespace and the nodes, paging out).
+ */
+export class Observability extends pulumi.ComponentResource {
+  readonly stack: MonitoringStack;
+
+  constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("doc-rag:observability:Observability", name, {}, opts);
+    const ns = args.namespaces;
+    const labels = standardLabels("observability", args.environment);
+    const secretUrl = (url: string | undefined) => (url ? pulumi.secret(url) : undefined);
+    for (const [key, url] of [
+      ["doc-rag:alertPagingUrl", args.receiverUrls.paging],
+      ["doc-rag:alertChatUrl", args.receiverUrls.chat],
+    ] as const) {
+      if (!url && args.environment !== "dev") {
+        void pulumi.log.warn(`${key} is not set: its receiver exists but sends nothing`, this);
+      }
+    }
+
+    this.stack = new MonitoringStack(
+      `${name}-stack`,
+      {
+        environment: args.environment,
+        clusterName: args.clusterName,
+        namespace: ns.monitoring,
+        nodeAgentsNamespace: ns.nodeAgents,
+        config: args.config,
+        storageClass: args.storageClass,
+        labels,
+        receiverUrls: {
+          ...(args.receiverUrls.paging ? { paging: secretUrl(args.receiverUrls.paging) } : {}),
+          ...(args.receiverUrls.chat ? { chat: secretUrl(args.receiverUrls.chat) } : {}),
+        },
+        protect: args.protect,
+        monitoringCrds: args.monitoringCrds,
+        grafanaAdmin: args.grafanaAdmin,
+      },
+      { parent: this },
+    );
+
+    const afterCrds = { parent: this, dependsOn: [args.monitoringCrds] };
+    const rules = renderRules(
+      alertGroups({ runbookBaseUrl: args.config.runbookBaseUrl, dataNamespace: args.dataNamespace }),
+      args.config.runbookBaseUrl,
+    );
+    new k8s.apiextensions.CustomResource(
+      `${name}-alert-rules`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: { name: "doc-rag-alerts", namespace: ns.monitoring, labels },
+        spec: rules,
+      },
+      afterCrds,
+    );
+    for (const target of SCRAPE_TARGETS) {
+      serviceMonitor(
+        target,
+        { namespace: ns.monitoring, applicationNamespace: ns.application, labels },
+        { ...afterCrds },
+      );
+    }
+    for (const dashboard of dashboards(args.dataNamespace)) {
+      new k8s.core.v1.ConfigMap(
+        `${name}-dashboard-${dashboard.uid}`,
+        {
+          metadata: {
+            name: `dashboard-${dashboard.uid}`,
+            namespace: ns.monitoring,
+            labels: { ...labels, ...DASHBOARD_LABEL },
+          },
+          data: { [`${dashboard.uid}.json`]: JSON.stringify(dashboardModel(dashboard), null, 2) },
+        },
+        { parent: this },
+      );
+    }
+
+    const rule = trafficRules(this, name, ns.monitoring, labels);
+    for (const direction of ["ingress", "egress"] as const) {
+      rule(`within-namespace-${direction}`, {
+        name: `monitoring-within-namespace-${direction}`,
+        podLabels: {},
+        direction,
+        peers: [{ namespace: ns.monitoring }],
+        ports: [],
+      });
+    }
+    rule("prometheus-scrapes-cluster", {
+      name: "prometheus-scrapes-every-namespace",
+      podLabels: PROMETHEUS_PODS,
+      direction: "egress",
+      peers: [{ allNamespaces: true }],
+      ports: [],
+    });
+    rule("prometheus-scrapes-nodes", {
+      name: "prometheus-scrapes-nodes",
+      podLabels: PROMETHEUS_PODS,
+      direction: "egress",
+      peers: [{ cidrs: args.egress.nodes.cidrs }],
+      ports: args.egress.nodes.ports,
+    });
+    rule("to-kubernetes-api", {
+      name: "monitoring-to-kubernetes-api",
+      podLabels: {},
+      direction: "egress",
+      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
+      ports: args.egress.kubernetesApi.ports,
+    });
+    rule("alertmanager-to-receivers", {
+      name: "alertmanager-to-receivers",
+      podLabels: ALERTMANAGER_PODS,
+      direction: "egress",
+      peers: [{ cidrs: args.egress.alerting.cidrs }],
+      ports: args.egress.alerting.ports,
+    });
+    rule("operator-webhook-from-kubernetes-api", {
+      name: "prometheus-operator-webhook-from-kubernetes-api",
+      podLabels: OPERATOR_PODS,
+      direction: "ingress",
+      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
+      ports: [OPERATOR_WEBHOOK_PORT],
+    });
+    // The Doc-RAG services' metrics ports, open to Prometheus only.
+    trafficRules(
+      this,
+      `${name}-application`,
+      ns.application,
+      labels,
+    )("metrics-from-prometheus", {
+      name: "metrics-from-prometheus",
+      podLabels: { "app.kubernetes.io/part-of": "doc-rag" },
+      direction: "ingress",
+      peers: [{ namespace: ns.monitoring, podLabels: PROMETHEUS_PODS }],
+      ports: [...new Set([METRICS_PORT.port, EXPORTER_METRICS_PORT.port])],
+    });
+    this.registerOutputs({});
+  }
+}
