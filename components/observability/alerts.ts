@@ -135,7 +135,7 @@ export function alertGroups(ctx: AlertContext): RuleGroup[] {
           labels: { severity: "critical", ...business },
           annotations: {
             summary: "Query accuracy has degraded",
-            description: "Average accuracy is {{ $value | humanize }}",
+            description: "Average accuracy is {{ $value | humanizePercentage }}",
           },
         },
       ],

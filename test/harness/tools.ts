@@ -1,0 +1,36 @@
+/**
+ * External validators the tests call (promtool, amtool): installed by `.ci/run` from Debian's
+ * prometheus and prometheus-alertmanager packages.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stringify } from "yaml";
+
+export interface ToolResult {
+  status: number;
+  stdout: string;
+  /** stdout and stderr together, for messages. */
+  output: string;
+}
+
+/** Runs a validator; a missing one fails with how to install it, never as a silent pass. */
+export function runTool(tool: "promtool" | "amtool", args: string[], cwd?: string): ToolResult {
+  const result = spawnSync(tool, args, { cwd, encoding: "utf8" });
+  if (result.error) {
+    throw new Error(
+      `${tool} is not installed (${result.error.message}); apt-get install prometheus prometheus-alertmanager, as .ci/run does`,
+    );
+  }
+  return { status: result.status ?? -1, stdout: result.stdout, output: `${result.stdout}${result.stderr}` };
+}
+
+/** A fresh directory with the given files written as YAML (or text); removed by `cleanup`. */
+export function writeFiles(files: Record<string, unknown>): { dir: string; cleanup(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "doc-rag-tool-"));
+  for (const [name, content] of Object.entries(files)) {
+    fs.writeFileSync(path.join(dir, name), typeof content === "string" ? content : stringify(content));
+  }
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
