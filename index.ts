@@ -38,13 +38,15 @@ const secrets = new PlatformSecrets(
   { providers: [provider] },
 );
 const data = dataServices(config, platform, secrets, monitoringCrds, { providers: [provider] });
-new Observability(
+const observability = new Observability(
   "observability",
   {
     environment: config.environment,
     clusterName: config.clusterName,
     namespaces: namespaceNameMap(platform),
     dataNamespace: config.namespaces.data.name,
+    applicationNamespace: config.namespaces.application.name,
+    monitoringNamespace: config.namespaces.monitoring.name,
     config: config.observability,
     storageClass: config.storageClass,
     protect: config.protectStatefulResources,
@@ -64,3 +66,4 @@ export const cluster = config.clusterName;
 export const namespaces = namespaceNames(platform);
 export const secretsBackend = secrets.backend;
 export const endpoints = dataEndpoints(data);
+export const tracingEndpoint = observability.tracingEndpoint;

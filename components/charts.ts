@@ -23,6 +23,13 @@ export const CHARTS = {
     version: "88.4.0",
     repo: "https://prometheus-community.github.io/helm-charts",
   },
+  opentelemetryOperator: {
+    chart: "opentelemetry-operator",
+    version: "0.115.0",
+    repo: "https://open-telemetry.github.io/opentelemetry-helm-charts",
+  },
+  fluentBit: { chart: "fluent-bit", version: "0.47.0", repo: "https://fluent.github.io/helm-charts" },
+  falco: { chart: "falco", version: "9.1.1", repo: "https://falcosecurity.github.io/charts" },
   externalSecrets: { chart: "external-secrets", version: "2.8.0", repo: "https://charts.external-secrets.io" },
   cloudnativePg: { chart: "cloudnative-pg", version: "0.29.0", repo: "https://cloudnative-pg.github.io/charts" },
   postgresCluster: { chart: "cluster", version: "0.5.0", repo: "https://cloudnative-pg.github.io/charts" },

@@ -442,7 +442,7 @@ describe("observability: the monitoring stack", () => {
     });
   });
 
-  it("runs node-exporter in the node-agents namespace, and nothing of ours but its guardrails there", () => {
+  it("runs the node agents (node-exporter, Fluent Bit, Falco) in the node-agents namespace, and nothing else", () => {
     const values = find(production, HELM, "observability-stack-release").inputs["values"] as Values;
     assert.equal(values["prometheus-node-exporter"].namespaceOverride, "doc-rag-prod-node-agents");
     const inAgents = production.resources.filter(
@@ -455,6 +455,11 @@ describe("observability: the monitoring stack", () => {
       "nodeAgents-default-deny",
       "nodeAgents-limits",
       "nodeAgents-quota",
+      "observability-agents-fluent-bit-to-kubernetes-api",
+      "observability-agents-fluent-bit-to-opensearch",
+      "observability-agents-metrics-from-prometheus",
+      "observability-falco",
+      "observability-fluent-bit",
     ]);
   });
 

@@ -123,7 +123,7 @@ export const CONFIG_KEYS = {
   observability: key(
     "object",
     observabilitySchema.prefault({}),
-    "Metrics and alerting: {runbookBaseUrl, chatChannel, prometheus: {replicas, retention, storageSize, resources}, alertmanager: {replicas, storageSize}}.",
+    "Metrics, alerting, tracing and logs: {runbookBaseUrl, chatChannel, prometheus: {replicas, retention, storageSize, resources}, alertmanager: {replicas, storageSize}, tracing: {collectorReplicas, retention, storageSize}, logs: {host, port, tls, credentialsSecret}}.",
   ),
   alertPagingUrl: key(
     "string",

@@ -25,6 +25,28 @@ export const observabilitySchema = strictObject({
     }),
   }).prefault({}),
   alertmanager: strictObject({ replicas, storageSize: quantity.default("1Gi") }).prefault({}),
+  tracing: strictObject({
+    collectorReplicas: replicas,
+    /** Jaeger keeps spans on its own volume (Badger) for this long. */
+    retention: z
+      .string({ error: "must be a string" })
+      .regex(/^[1-9]\d*h$/, "must be a number of hours such as 168h")
+      .default("72h"),
+    storageSize: quantity.default("5Gi"),
+  }).prefault({}),
+  logs: strictObject({
+    host: z
+      .string({ error: "must be a string" })
+      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "must be a host name")
+      .default("opensearch"),
+    port: z.number().int().min(1).max(65535, "must be a port number").default(9200),
+    tls: z.boolean({ error: "must be true or false" }).default(true),
+    /** A Secret in the node-agents namespace with the keys username and password. */
+    credentialsSecret: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a Secret name")
+      .optional(),
+  }).prefault({}),
 });
 
 export type ObservabilityConfig = z.output<typeof observabilitySchema>;

@@ -46,6 +46,7 @@ export const egressSchema = strictObject({
   objectStore: endpoint([443]),
   nodes: endpoint([9100, 10250]),
   alerting: endpoint([443]),
+  logs: endpoint([443, 9200]),
 });
 
 export type VaultConfig = z.output<typeof vaultSchema>;

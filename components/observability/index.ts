@@ -6,15 +6,20 @@ import { trafficRules } from "../platform/networkPolicy";
 import { EXPORTER_METRICS_PORT, METRICS_PORT } from "../services";
 import { alertGroups, renderRules } from "./alerts";
 import { DASHBOARD_LABEL, dashboardModel, dashboards } from "./dashboards";
+import { logShipping, METRICS_PORT as FLUENT_BIT_METRICS_PORT } from "./logs";
 import { MonitoringStack } from "./metrics";
+import { FALCO_METRICS_PORT, runtimeSecurity } from "./runtimeSecurity";
 import { SCRAPE_TARGETS, serviceMonitor } from "./scraping";
+import { COLLECTOR, OTLP_GRPC_PORT, OTLP_HTTP_PORT, Tracing } from "./tracing";
 
 export interface ObservabilityArgs {
   environment: Environment;
   clusterName: string;
   namespaces: Record<NamespaceRole, pulumi.Output<string>>;
-  /** The data namespace's name, for the data services' alerts and dashboard. */
+  /** Namespace names known from config, for endpoints, alerts and log routing. */
   dataNamespace: string;
+  applicationNamespace: string;
+  monitoringNamespace: string;
   config: ObservabilityConfig;
   storageClass: string;
   protect: boolean;
@@ -31,12 +36,15 @@ const OPERATOR_PODS = { app: "kube-prometheus-stack-operator" };
 const OPERATOR_WEBHOOK_PORT = 10250;
 
 /**
- * Metrics and alerting: the monitoring stack, the platform's alert rules as a PrometheusRule,
- * ServiceMonitors for the Doc-RAG services, Grafana dashboards, and the network paths
- * monitoring needs (scraping every namespace and the nodes, paging out).
+ * Metrics and alerting (the monitoring stack, the platform's alert rules as a PrometheusRule,
+ * ServiceMonitors for the Doc-RAG services, Grafana dashboards), tracing (OpenTelemetry
+ * Collector and Jaeger v2), logs (Fluent Bit to OpenSearch), runtime security (Falco), and
+ * the network paths all of them need.
  */
 export class Observability extends pulumi.ComponentResource {
   readonly stack: MonitoringStack;
+  /** Where the services send traces (OTLP over gRPC). */
+  readonly tracingEndpoint: string;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("doc-rag:observability:Observability", name, {}, opts);
@@ -155,6 +163,61 @@ export class Observability extends pulumi.ComponentResource {
       peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
       ports: [OPERATOR_WEBHOOK_PORT],
     });
+    const tracing = new Tracing(
+      `${name}-tracing`,
+      {
+        namespace: ns.monitoring,
+        namespaceName: args.monitoringNamespace,
+        labels,
+        config: args.config.tracing,
+        persistent: args.environment !== "dev",
+        storageClass: args.storageClass,
+        protect: args.protect,
+      },
+      { parent: this, dependsOn: [args.monitoringCrds] },
+    );
+    this.tracingEndpoint = tracing.endpoint;
+    const agents = { parent: this, dependsOn: [args.monitoringCrds] };
+    logShipping(
+      `${name}-fluent-bit`,
+      { namespace: ns.nodeAgents, logs: args.config.logs, applicationNamespace: args.applicationNamespace },
+      agents,
+    );
+    runtimeSecurity(`${name}-falco`, { namespace: ns.nodeAgents }, agents);
+
+    const agentRule = trafficRules(this, `${name}-agents`, ns.nodeAgents, labels);
+    const fluentBit = { "app.kubernetes.io/name": "fluent-bit" };
+    agentRule("fluent-bit-to-opensearch", {
+      name: "fluent-bit-to-opensearch",
+      podLabels: fluentBit,
+      direction: "egress",
+      peers: [{ cidrs: args.egress.logs.cidrs }],
+      ports: args.egress.logs.ports,
+    });
+    agentRule("fluent-bit-to-kubernetes-api", {
+      name: "fluent-bit-to-kubernetes-api",
+      podLabels: fluentBit,
+      direction: "egress",
+      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
+      ports: args.egress.kubernetesApi.ports,
+    });
+    agentRule("metrics-from-prometheus", {
+      name: "metrics-from-prometheus",
+      podLabels: {},
+      direction: "ingress",
+      peers: [{ namespace: ns.monitoring, podLabels: PROMETHEUS_PODS }],
+      ports: [FLUENT_BIT_METRICS_PORT, FALCO_METRICS_PORT],
+    });
+
+    // The Doc-RAG services send traces to the collector, and nothing else in their namespace may.
+    rule("traces-from-application", {
+      name: "otlp-from-application",
+      podLabels: { "app.kubernetes.io/name": `${COLLECTOR}-collector` },
+      direction: "ingress",
+      peers: [{ namespace: ns.application }],
+      ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
+    });
+
     // The Doc-RAG services' metrics ports, open to Prometheus only.
     trafficRules(
       this,
@@ -168,6 +231,6 @@ export class Observability extends pulumi.ComponentResource {
       peers: [{ namespace: ns.monitoring, podLabels: PROMETHEUS_PODS }],
       ports: [...new Set([METRICS_PORT.port, EXPORTER_METRICS_PORT.port])],
     });
-    this.registerOutputs({});
+    this.registerOutputs({ tracingEndpoint: this.tracingEndpoint });
   }
 }

@@ -21,6 +21,7 @@ const NOT_AN_OBJECT = /^kubernetes:(helm\.sh\/|yaml|kustomize)|^pulumi:providers
 export const CUSTOM_RESOURCE_MODELS: Record<string, string> = {
   "external-secrets.io/v1": "@kubernetes-models/external-secrets/external-secrets.io/v1",
   "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
+  "opentelemetry.io/v1beta1": "@kubernetes-models/opentelemetry-operator/opentelemetry.io/v1beta1",
 };
 
 export function isKubernetesObject(resource: RecordedResource): boolean {

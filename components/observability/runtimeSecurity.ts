@@ -1,0 +1,89 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import { CHARTS, pinnedRelease } from "../charts";
+
+/** A Falco rule, in Falco's rule-file format. */
+export interface FalcoRule {
+  rule: string;
+  desc: string;
+  condition: string;
+  output: string;
+  priority: "EMERGENCY" | "ALERT" | "CRITICAL" | "ERROR" | "WARNING" | "NOTICE" | "INFORMATIONAL" | "DEBUG";
+  tags: string[];
+}
+
+/** The original document's two custom rules (§7.2), as written there. */
+export const DOC_RAG_FALCO_RULES: FalcoRule[] = [
+  {
+    rule: "Unexpected Network Connection from Doc-RAG Container",
+    desc: "Detect unexpected network connections from doc-rag containers",
+    condition: [
+      "inbound_outbound and",
+      "container and",
+      'container.image contains "doc-rag" and',
+      "not proc.name in (curl, wget, api-server) and",
+      "not fd.sport in (8080, 9090, 5432, 6379, 6333)",
+    ].join("\n"),
+    output: [
+      "Unexpected network connection from doc-rag container",
+      "(command=%proc.cmdline pid=%proc.pid container=%container.id",
+      "image=%container.image.repository connection=%fd.name)",
+    ].join(" "),
+    priority: "WARNING",
+    tags: ["network", "doc-rag"],
+  },
+  {
+    rule: "File Access Outside Expected Paths in Doc-RAG",
+    desc: "Detect file access outside expected paths",
+    condition: [
+      "open_read and",
+      "container and",
+      'container.image contains "doc-rag" and',
+      "not fd.name startswith /app/ and",
+      "not fd.name startswith /tmp/ and",
+      "not fd.name startswith /proc/ and",
+      "not fd.name startswith /sys/",
+    ].join("\n"),
+    output: [
+      "File access outside expected paths in doc-rag container",
+      "(file=%fd.name command=%proc.cmdline pid=%proc.pid container=%container.id)",
+    ].join(" "),
+    priority: "ERROR",
+    tags: ["filesystem", "doc-rag"],
+  },
+];
+
+export const FALCO_RULES_FILE = "doc-rag-rules.yaml";
+export const FALCO_METRICS_PORT = 8765;
+
+/**
+ * Falco (chart values read at 9.1.1) on every node with the modern eBPF probe in its
+ * least-privileged mode (capabilities, not a privileged container), the Doc-RAG rules
+ * beside the default ones, JSON output (shipped by Fluent Bit) and metrics.
+ */
+export function runtimeSecurity(
+  resourceName: string,
+  args: { namespace: pulumi.Input<string> },
+  opts: pulumi.CustomResourceOptions,
+) {
+  return pinnedRelease(
+    resourceName,
+    {
+      chart: CHARTS.falco,
+      name: "falco",
+      namespace: args.namespace,
+      values: {
+        driver: { kind: "modern_ebpf", modernEbpf: { leastPrivileged: true } },
+        collectors: { kubernetes: { enabled: false } },
+        customRules: { [FALCO_RULES_FILE]: stringify(DOC_RAG_FALCO_RULES) },
+        falco: { json_output: true },
+        tty: true,
+        falcosidekick: { enabled: false },
+        metrics: { enabled: true },
+        serviceMonitor: { create: true },
+        resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+      },
+    },
+    opts,
+  );
+}
