@@ -511,3 +511,192 @@ describe("observability: the monitoring stack", () => {
     }
   });
 });
+
+/** Every receiver, processor, exporter and extension a pipeline names is defined. */
+function undefinedComponents(config: Values): string[] {
+  const service = config["service"] as Values;
+  const missing = (kind: string, names: string[]) =>
+    names.filter((n) => !(n in ((config[kind] as Values | undefined) ?? {}))).map((n) => `${kind}.${n}`);
+  return [
+    ...missing("extensions", service["extensions"] ?? []),
+    ...Object.values(service["pipelines"] as Record<string, Values>).flatMap((p) => [
+      ...missing("receivers", p["receivers"]),
+      ...missing("processors", p["processors"] ?? []),
+      ...missing("exporters", p["exporters"]),
+    ]),
+  ];
+}
+
+/** Fluent Bit's classic configuration: `[SECTION]` headers and indented `Key value` lines. */
+function parseFluentBit(text: string): { name: string; entries: Record<string, string[]> }[] {
+  const sections: { name: string; entries: Record<string, string[]> }[] = [];
+  for (const line of text.split("\n")) {
+    const header = /^\[(\w+)\]$/.exec(line.trim());
+    if (header) sections.push({ name: header[1]!, entries: {} });
+    else if (line.trim()) {
+      const [, key, value] = /^\s+(\S+)\s+(.*)$/.exec(line) ?? [];
+      assert.ok(key && value !== undefined && sections.length, `unparsable line ${JSON.stringify(line)}`);
+      (sections.at(-1)!.entries[key] ??= []).push(value);
+    }
+  }
+  return sections;
+}
+
+describe("observability: tracing", () => {
+  const collectors = (run: StackRun) =>
+    Object.fromEntries(
+      ofType(run, "kubernetes:opentelemetry.io/v1beta1:OpenTelemetryCollector").map((c) => [
+        (c.inputs["metadata"] as Values)["name"],
+        c,
+      ]),
+    ) as Record<string, RecordedResource>;
+
+  it("runs the original document's pipeline: OTLP gRPC 4317 and HTTP 4318, memory limiter 512MiB, batch 1s/50, to Jaeger v2", () => {
+    const collector = collectors(production)["doc-rag"]!;
+    const spec = collector.inputs["spec"] as Values;
+    const config = spec["config"] as Values;
+    assert.deepEqual(config["receivers"], {
+      otlp: { protocols: { grpc: { endpoint: "0.0.0.0:4317" }, http: { endpoint: "0.0.0.0:4318" } } },
+    });
+    assert.deepEqual(config["processors"], {
+      memory_limiter: { check_interval: "1s", limit_mib: 512 },
+      batch: { timeout: "1s", send_batch_size: 50 },
+    });
+    assert.deepEqual(config["exporters"], {
+      "otlp/jaeger": {
+        endpoint: "jaeger-collector.doc-rag-prod-monitoring.svc.cluster.local:4317",
+        tls: { insecure: true },
+      },
+    });
+    assert.deepEqual(config["service"].pipelines.traces, {
+      receivers: ["otlp"],
+      processors: ["memory_limiter", "batch"],
+      exporters: ["otlp/jaeger"],
+    });
+    assert.deepEqual(undefinedComponents(config), []);
+    assert.equal(spec["mode"], "deployment");
+    assert.ok(collector.options.dependsOn.includes(find(production, HELM, "observability-tracing-operator").urn));
+    assert.equal(
+      production.outputs["tracingEndpoint"],
+      "doc-rag-collector.doc-rag-prod-monitoring.svc.cluster.local:4317",
+    );
+  });
+
+  it("runs Jaeger v2 keeping spans on a volume outside dev, in memory in dev", async () => {
+    const jaeger = collectors(production)["jaeger"]!.inputs["spec"] as Values;
+    assert.match(jaeger["image"], /^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+    const storage = jaeger["config"].extensions.jaeger_storage.backends.primary;
+    assert.deepEqual(Object.keys(storage), ["badger"]);
+    assert.equal(storage.badger.ephemeral, false);
+    assert.equal(storage.badger.ttl.spans, "168h");
+    assert.deepEqual(jaeger["volumeClaimTemplates"][0].spec.resources, { requests: { storage: "20Gi" } });
+    assert.deepEqual(undefinedComponents(jaeger["config"]), []);
+    const dev = collectors(await runStack("dev"))["jaeger"]!.inputs["spec"] as Values;
+    assert.deepEqual(Object.keys(dev["config"].extensions.jaeger_storage.backends.primary), ["memory"]);
+    assert.equal(dev["volumeClaimTemplates"], undefined);
+  });
+
+  it("would notice a pipeline that names an undefined component", () => {
+    assert.deepEqual(
+      undefinedComponents({
+        receivers: { otlp: {} },
+        exporters: {},
+        service: { pipelines: { traces: { receivers: ["otlp", "jaeger"], exporters: ["otlp/jaeger"] } } },
+      }),
+      ["receivers.jaeger", "exporters.otlp/jaeger"],
+    );
+  });
+});
+
+describe("observability: logs", () => {
+  const fluentBit = (run: StackRun) => {
+    const release = find(run, HELM, "observability-fluent-bit");
+    const config = (release.inputs["values"] as Values)["config"] as Record<string, string>;
+    const sections = ["service", "inputs", "filters", "outputs"].flatMap((k) => parseFluentBit(config[k]!));
+    const one = (name: string, plugin?: string) =>
+      sections.filter((s) => s.name === name && (!plugin || s.entries["Name"]?.[0] === plugin));
+    return { release, sections, one };
+  };
+
+  it("tails every container's log on every node and ships it to OpenSearch under the prefix doc-rag", () => {
+    const { release, one } = fluentBit(production);
+    assert.equal(release.inputs["namespace"], "doc-rag-prod-node-agents");
+    assert.equal((release.inputs["values"] as Values)["kind"], "DaemonSet");
+    const [tail] = one("INPUT", "tail");
+    assert.deepEqual(tail!.entries["Path"], ["/var/log/containers/*.log"]);
+    assert.deepEqual(tail!.entries["storage.type"], ["filesystem"]);
+    const [output] = one("OUTPUT", "opensearch");
+    assert.deepEqual(
+      ["Host", "Port", "tls", "Logstash_Format", "Logstash_Prefix"].map((k) => output!.entries[k]?.[0]),
+      ["opensearch.doc-rag.io", "443", "On", "On", "doc-rag"],
+    );
+  });
+
+  it("parses the application's JSON lines, keeping the original (reserve_data)", () => {
+    const [parser] = fluentBit(production).one("FILTER", "parser");
+    assert.deepEqual(parser!.entries["Match"], ["kube.var.log.containers.*_doc-rag-prod_*"]);
+    assert.deepEqual(parser!.entries["Parser"], ["json"]);
+    assert.deepEqual(parser!.entries["Reserve_Data"], ["On"]);
+  });
+
+  it("buffers on disk and retries without end, backing off at most 30s, flushing every 5s", () => {
+    const { one } = fluentBit(production);
+    const [service] = one("SERVICE");
+    assert.deepEqual(service!.entries["Flush"], ["5"]);
+    assert.deepEqual(service!.entries["scheduler.cap"], ["30"]);
+    assert.match(service!.entries["storage.path"]![0]!, /^\/var\/fluent-bit\/state\//);
+    const [output] = one("OUTPUT", "opensearch");
+    assert.deepEqual(output!.entries["Retry_Limit"], ["no_limits"]);
+    assert.deepEqual(output!.entries["storage.total_limit_size"], ["5G"]);
+  });
+
+  it("routes every filter and output to what the input tags", () => {
+    const { sections } = fluentBit(production);
+    const tags = sections.filter((s) => s.name === "INPUT").map((s) => s.entries["Tag"]![0]!.replace("*", ""));
+    for (const s of sections.filter((s) => s.name === "FILTER" || s.name === "OUTPUT"))
+      assert.ok(
+        tags.some((t) => s.entries["Match"]![0]!.startsWith(t)),
+        `${s.entries["Name"]![0]} matches ${s.entries["Match"]![0]}`,
+      );
+  });
+
+  it("reads OpenSearch credentials from a Secret when one is configured, never from values", async () => {
+    const run = await runStack("staging", {
+      overrides: ["doc-rag:observability.logs.credentialsSecret=opensearch-shipper"],
+    });
+    const { release, one } = fluentBit(run);
+    const [output] = one("OUTPUT", "opensearch");
+    assert.deepEqual(output!.entries["HTTP_Passwd"], ["${OPENSEARCH_PASSWORD}"]);
+    assert.deepEqual((release.inputs["values"] as Values)["env"][1], {
+      name: "OPENSEARCH_PASSWORD",
+      valueFrom: { secretKeyRef: { name: "opensearch-shipper", key: "password" } },
+    });
+  });
+});
+
+describe("observability: runtime security", () => {
+  it("runs Falco with the modern eBPF probe, least privileged, and the original document's two rules", () => {
+    const release = find(production, HELM, "observability-falco");
+    assert.equal(release.inputs["namespace"], "doc-rag-prod-node-agents");
+    const values = release.inputs["values"] as Values;
+    assert.deepEqual(values["driver"], { kind: "modern_ebpf", modernEbpf: { leastPrivileged: true } });
+    const rules = parse(values["customRules"]["doc-rag-rules.yaml"]) as Values[];
+    assert.deepEqual(
+      rules.map((r) => [r["rule"], r["priority"], r["tags"]]),
+      [
+        ["Unexpected Network Connection from Doc-RAG Container", "WARNING", ["network", "doc-rag"]],
+        ["File Access Outside Expected Paths in Doc-RAG", "ERROR", ["filesystem", "doc-rag"]],
+      ],
+    );
+    assert.match(
+      rules[0]!["condition"],
+      /^inbound_outbound and\ncontainer and\ncontainer\.image contains "doc-rag" and/,
+    );
+    assert.match(rules[0]!["condition"], /not fd\.sport in \(8080, 9090, 5432, 6379, 6333\)$/);
+    assert.match(rules[1]!["condition"], /^open_read and[\s\S]*not fd\.name startswith \/sys\/$/);
+    for (const r of rules) {
+      assert.deepEqual(Object.keys(r), ["rule", "desc", "condition", "output", "priority", "tags"]);
+      assert.match(r["output"], /container=%container\.id/);
+    }
+  });
+});
