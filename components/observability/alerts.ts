@@ -27,8 +27,6 @@ export interface RenderedRule extends Omit<AlertRule, "annotations"> {
 }
 
 export interface AlertContext {
-  /** Where runbooks live; each alert's is `<base>/<kebab-case alert name>`. */
-  runbookBaseUrl: string;
   /** The data services' namespace, for their scrape targets. */
   dataNamespace: string;
 }
@@ -203,7 +201,10 @@ export function runbookSlug(alert: string): string {
   return (alert.match(/[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+/g) ?? [alert]).join("-").toLowerCase();
 }
 
-/** The groups as a Prometheus rule file (and PrometheusRule spec), with runbook URLs. */
+/**
+ * The groups as a Prometheus rule file (and PrometheusRule spec); each alert links its
+ * runbook at `<base>/<kebab-case alert name>`.
+ */
 export function renderRules(
   groups: RuleGroup[],
   runbookBaseUrl: string,

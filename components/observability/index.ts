@@ -34,6 +34,8 @@ const PROMETHEUS_PODS = { "app.kubernetes.io/name": "prometheus" };
 const ALERTMANAGER_PODS = { "app.kubernetes.io/name": "alertmanager" };
 const OPERATOR_PODS = { app: "kube-prometheus-stack-operator" };
 const OPERATOR_WEBHOOK_PORT = 10250;
+/** The OpenTelemetry Operator's webhook (chart values: manager.ports.webhookPort). */
+const OTEL_WEBHOOK_PORT = 9443;
 
 /**
  * Metrics and alerting (the monitoring stack, the platform's alert rules as a PrometheusRule,
@@ -82,10 +84,7 @@ export class Observability extends pulumi.ComponentResource {
     );
 
     const afterCrds = { parent: this, dependsOn: [args.monitoringCrds] };
-    const rules = renderRules(
-      alertGroups({ runbookBaseUrl: args.config.runbookBaseUrl, dataNamespace: args.dataNamespace }),
-      args.config.runbookBaseUrl,
-    );
+    const rules = renderRules(alertGroups({ dataNamespace: args.dataNamespace }), args.config.runbookBaseUrl);
     new k8s.apiextensions.CustomResource(
       `${name}-alert-rules`,
       {
@@ -156,13 +155,18 @@ export class Observability extends pulumi.ComponentResource {
       peers: [{ cidrs: args.egress.alerting.cidrs }],
       ports: args.egress.alerting.ports,
     });
-    rule("operator-webhook-from-kubernetes-api", {
-      name: "prometheus-operator-webhook-from-kubernetes-api",
-      podLabels: OPERATOR_PODS,
-      direction: "ingress",
-      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
-      ports: [OPERATOR_WEBHOOK_PORT],
-    });
+    for (const [suffix, podLabels, port] of [
+      ["prometheus-operator", OPERATOR_PODS, OPERATOR_WEBHOOK_PORT],
+      ["opentelemetry-operator", { "app.kubernetes.io/name": "opentelemetry-operator" }, OTEL_WEBHOOK_PORT],
+    ] as const) {
+      rule(`${suffix}-webhook-from-kubernetes-api`, {
+        name: `${suffix}-webhook-from-kubernetes-api`,
+        podLabels,
+        direction: "ingress",
+        peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
+        ports: [port],
+      });
+    }
     const tracing = new Tracing(
       `${name}-tracing`,
       {
