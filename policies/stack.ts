@@ -43,8 +43,17 @@ export const namespaceGuardrails = stackRule({
     "Every namespace the stack creates also gets a ResourceQuota, a LimitRange and a default-deny NetworkPolicy (all pods, Ingress and Egress, no rules).",
   category: "security",
   validateStack: (args, reportViolation) => {
-    const byType = (type: string, namespace: string | undefined) =>
-      args.resources.filter((r) => r.type === type && inNamespace(r, namespace));
+    // One pass to index by type and namespace: checking each namespace against every
+    // resource would be quadratic in the stack's size.
+    const index = new Map<string, PolicyResource[]>();
+    const keyOf = (type: string, namespace: string | undefined) => `${type}\u0000${namespace ?? ""}`;
+    for (const r of args.resources) {
+      const key = keyOf(r.type, meta(r).namespace);
+      const bucket = index.get(key);
+      if (bucket) bucket.push(r);
+      else index.set(key, [r]);
+    }
+    const byType = (type: string, namespace: string | undefined) => index.get(keyOf(type, namespace)) ?? [];
     for (const ns of args.resources.filter((r) => r.type === NAMESPACE)) {
       const name = meta(ns).name;
       const missing = failing(
