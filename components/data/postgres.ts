@@ -1,10 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, pinnedRelease } from "../charts";
 import type { PostgresConfig } from "../config";
-import { trafficRules } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import { DELIVERED_SECRETS } from "../secrets/catalog";
-import { serviceHost, type DataServiceArgs, type Endpoint } from "./common";
+import { dataServiceRules, serviceHost, type DataServiceArgs, type Endpoint } from "./common";
 
 /** The Cluster's name: its services are `<name>-rw` (primary) and `<name>-ro` (standbys). */
 export const POSTGRES_CLUSTER = "doc-rag-postgres";
@@ -116,39 +115,17 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       { ...keep, dependsOn: [operator, args.credentials, args.monitoringCrds] },
     );
 
-    const rule = trafficRules(this, name, args.namespace, args.labels);
     const instances = { "cnpg.io/cluster": POSTGRES_CLUSTER };
+    const rule = dataServiceRules(this, name, args, {
+      service: "postgres",
+      pods: instances,
+      servicePorts: [POSTGRES_PORT],
+      metricsPorts: [METRICS_PORT],
+      peers: { name: "replication", ports: [POSTGRES_PORT] },
+    });
     const operatorPods = { "app.kubernetes.io/instance": OPERATOR_RELEASE };
     const here = (podLabels: Record<string, string>) => ({ namespace: args.namespace, podLabels });
     const api = args.egress.kubernetesApi;
-    rule("from-application", {
-      name: "postgres-from-application",
-      podLabels: instances,
-      direction: "ingress",
-      peers: [{ namespace: args.applicationNamespace }],
-      ports: [POSTGRES_PORT],
-    });
-    rule("metrics-from-monitoring", {
-      name: "postgres-metrics-from-monitoring",
-      podLabels: instances,
-      direction: "ingress",
-      peers: [{ namespace: args.monitoringNamespace }],
-      ports: [METRICS_PORT],
-    });
-    rule("replication-in", {
-      name: "postgres-replication-in",
-      podLabels: instances,
-      direction: "ingress",
-      peers: [here(instances)],
-      ports: [POSTGRES_PORT],
-    });
-    rule("replication-out", {
-      name: "postgres-replication-out",
-      podLabels: instances,
-      direction: "egress",
-      peers: [here(instances)],
-      ports: [POSTGRES_PORT],
-    });
     rule("status-from-operator", {
       name: "postgres-status-from-operator",
       podLabels: instances,

@@ -1,10 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, pinnedRelease } from "../charts";
 import type { QdrantConfig } from "../config";
-import { trafficRules } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import { DELIVERED_SECRETS } from "../secrets/catalog";
-import { serviceHost, type DataServiceArgs, type Endpoint } from "./common";
+import { dataServiceRules, serviceHost, type DataServiceArgs, type Endpoint } from "./common";
 
 const RELEASE = "qdrant";
 const SERVICE = "doc-rag-qdrant";
@@ -66,33 +65,13 @@ export class QdrantStore extends pulumi.ComponentResource {
       },
     );
 
-    const rule = trafficRules(this, name, args.namespace, args.labels);
-    const pods = { "app.kubernetes.io/name": "qdrant", "app.kubernetes.io/instance": RELEASE };
-    rule("from-application", {
-      name: "qdrant-from-application",
-      podLabels: pods,
-      direction: "ingress",
-      peers: [{ namespace: args.applicationNamespace }],
-      ports: [QDRANT_HTTP_PORT, QDRANT_GRPC_PORT],
+    dataServiceRules(this, name, args, {
+      service: "qdrant",
+      pods: { "app.kubernetes.io/name": "qdrant", "app.kubernetes.io/instance": RELEASE },
+      servicePorts: [QDRANT_HTTP_PORT, QDRANT_GRPC_PORT],
+      metricsPorts: [QDRANT_HTTP_PORT],
+      ...(clustered ? { peers: { name: "peers", ports: [P2P_PORT] } } : {}),
     });
-    rule("metrics-from-monitoring", {
-      name: "qdrant-metrics-from-monitoring",
-      podLabels: pods,
-      direction: "ingress",
-      peers: [{ namespace: args.monitoringNamespace }],
-      ports: [QDRANT_HTTP_PORT],
-    });
-    if (clustered) {
-      for (const direction of ["ingress", "egress"] as const) {
-        rule(`peers-${direction}`, {
-          name: `qdrant-peers-${direction}`,
-          podLabels: pods,
-          direction,
-          peers: [{ namespace: args.namespace, podLabels: pods }],
-          ports: [P2P_PORT],
-        });
-      }
-    }
 
     this.endpoint = { host: serviceHost(SERVICE, args.namespace), port: QDRANT_HTTP_PORT, grpcPort: QDRANT_GRPC_PORT };
     this.registerOutputs({ endpoint: this.endpoint });

@@ -1,10 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, pinnedRelease } from "../charts";
 import type { ValkeyConfig } from "../config";
-import { trafficRules } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import { DELIVERED_SECRETS } from "../secrets/catalog";
-import { serviceHost, type DataServiceArgs, type Endpoint } from "./common";
+import { dataServiceRules, serviceHost, type DataServiceArgs, type Endpoint } from "./common";
 
 const RELEASE = "valkey";
 const SERVICE = "doc-rag-valkey";
@@ -84,33 +83,13 @@ export class ValkeyCache extends pulumi.ComponentResource {
       },
     );
 
-    const rule = trafficRules(this, name, args.namespace, args.labels);
-    const pods = { "app.kubernetes.io/name": "valkey", "app.kubernetes.io/instance": RELEASE };
-    rule("from-application", {
-      name: "valkey-from-application",
-      podLabels: pods,
-      direction: "ingress",
-      peers: [{ namespace: args.applicationNamespace }],
-      ports: [VALKEY_PORT],
+    dataServiceRules(this, name, args, {
+      service: "valkey",
+      pods: { "app.kubernetes.io/name": "valkey", "app.kubernetes.io/instance": RELEASE },
+      servicePorts: [VALKEY_PORT],
+      metricsPorts: [METRICS_PORT],
+      ...(replicated ? { peers: { name: "replication", ports: [VALKEY_PORT] } } : {}),
     });
-    rule("metrics-from-monitoring", {
-      name: "valkey-metrics-from-monitoring",
-      podLabels: pods,
-      direction: "ingress",
-      peers: [{ namespace: args.monitoringNamespace }],
-      ports: [METRICS_PORT],
-    });
-    if (replicated) {
-      for (const direction of ["ingress", "egress"] as const) {
-        rule(`replication-${direction}`, {
-          name: `valkey-replication-${direction}`,
-          podLabels: pods,
-          direction,
-          peers: [{ namespace: args.namespace, podLabels: pods }],
-          ports: [VALKEY_PORT],
-        });
-      }
-    }
 
     this.endpoint = { host: serviceHost(SERVICE, args.namespace), port: VALKEY_PORT };
     this.registerOutputs({ endpoint: this.endpoint });
