@@ -53,6 +53,23 @@ describe("observability: alert rules", () => {
     assert.match(rulesNamed("HighCPUUsage")[0]!.expr, /node_cpu_seconds_total.* > 80$/);
     assert.match(rulesNamed("DiskSpaceLow")[0]!.expr, /node_filesystem_avail_bytes.* < 15$/);
     assert.deepEqual(rulesNamed("LowQueryAccuracy")[0]!.labels, { severity: "critical", business_impact: "high" });
+    // The original document's thresholds, each where its expression compares.
+    const thresholds = Object.fromEntries(
+      groups.flatMap((g) => g.rules).map((r) => [r.alert, /([<>]) ([\d.]+)$/.exec(r.expr)?.slice(1).join(" ")]),
+    );
+    assert.deepEqual(
+      [
+        "APIHighErrorRate",
+        "APIHighLatency",
+        "APILowThroughput",
+        "HighCPUUsage",
+        "HighMemoryUsage",
+        "DiskSpaceLow",
+        "DocumentProcessingBacklog",
+        "LowQueryAccuracy",
+      ].map((a) => thresholds[a]),
+      ["> 0.05", "> 0.5", "< 10", "> 80", "> 85", "< 15", "> 1000", "< 0.8"],
+    );
   });
 
   it("links every alert to its runbook under the configured base, as the original document does", async () => {
@@ -484,6 +501,15 @@ describe("observability: the monitoring stack", () => {
     });
     for (const m of ofType(production, SERVICE_MONITOR))
       assert.deepEqual((m.inputs["spec"] as Values)["namespaceSelector"], { matchNames: ["doc-rag-prod"] });
+    const scrape = ofType(production, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find(
+      (p) =>
+        (p.inputs["metadata"] as Values)["name"] === "metrics-from-prometheus" &&
+        (p.inputs["metadata"] as Values)["namespace"] === "doc-rag-prod",
+    )!;
+    assert.deepEqual(
+      (scrape.inputs["spec"] as Values)["ingress"][0].ports.map((p: Values) => p["port"]),
+      [9090, 8080],
+    );
   });
 
   it("ships the dashboards as Grafana JSON models whose every query is valid PromQL", () => {
