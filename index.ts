@@ -1,5 +1,6 @@
 // Composition root: load the stack config, build the components, export the outputs.
 import { dataEndpoints, dataServices } from "./components/data";
+import { Delivery } from "./components/delivery";
 import { postgresEndpoint } from "./components/data/postgres";
 import { loadConfig } from "./components/config";
 import { Observability } from "./components/observability";
@@ -61,9 +62,27 @@ const observability = new Observability(
   { providers: [provider] },
 );
 
+const delivery = new Delivery(
+  "delivery",
+  {
+    environment: config.environment,
+    namespaces: namespaceNameMap(platform),
+    dataNamespace: config.namespaces.data.name,
+    monitoringNamespace: config.namespaces.monitoring.name,
+    services: config.services,
+    delivery: config.delivery,
+    egress: config.egress,
+    tracingEndpoint: observability.tracingEndpoint,
+    applicationSecret: secrets.delivered.application,
+    monitoringCrds,
+  },
+  { providers: [provider], dependsOn: [data.postgres, data.valkey, data.qdrant] },
+);
+
 export const environment = config.environment;
 export const cluster = config.clusterName;
 export const namespaces = namespaceNames(platform);
 export const secretsBackend = secrets.backend;
 export const endpoints = dataEndpoints(data);
 export const tracingEndpoint = observability.tracingEndpoint;
+export const apiHost = delivery.apiHost;

@@ -7,9 +7,11 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
 export interface Chart {
+  /** The chart's name in its repository, or its full oci:// reference. */
   chart: string;
   version: string;
-  repo: string;
+  /** The HTTPS repository; none for an oci:// chart. */
+  repo?: string;
 }
 
 export const CHARTS = {
@@ -30,6 +32,14 @@ export const CHARTS = {
   },
   fluentBit: { chart: "fluent-bit", version: "0.47.0", repo: "https://fluent.github.io/helm-charts" },
   falco: { chart: "falco", version: "9.1.1", repo: "https://falcosecurity.github.io/charts" },
+  envoyGateway: { chart: "oci://docker.io/envoyproxy/gateway-helm", version: "v1.10.0" },
+  certManager: { chart: "cert-manager", version: "v1.19.1", repo: "https://charts.jetstack.io" },
+  argoRollouts: { chart: "argo-rollouts", version: "2.40.5", repo: "https://argoproj.github.io/argo-helm" },
+  prometheusAdapter: {
+    chart: "prometheus-adapter",
+    version: "5.4.0",
+    repo: "https://prometheus-community.github.io/helm-charts",
+  },
   externalSecrets: { chart: "external-secrets", version: "2.8.0", repo: "https://charts.external-secrets.io" },
   cloudnativePg: { chart: "cloudnative-pg", version: "0.29.0", repo: "https://cloudnative-pg.github.io/charts" },
   postgresCluster: { chart: "cluster", version: "0.5.0", repo: "https://cloudnative-pg.github.io/charts" },
@@ -59,7 +69,7 @@ export function pinnedRelease(
       name: args.name,
       chart: args.chart.chart,
       version: args.chart.version,
-      repositoryOpts: { repo: args.chart.repo },
+      ...(args.chart.repo ? { repositoryOpts: { repo: args.chart.repo } } : {}),
       namespace: args.namespace,
       createNamespace: false,
       values: args.values,

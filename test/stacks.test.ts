@@ -45,6 +45,7 @@ describe("whole stack", () => {
           "doc-rag:data:PostgresDatabase",
           "doc-rag:data:QdrantStore",
           "doc-rag:data:ValkeyCache",
+          "doc-rag:delivery:Delivery",
           "doc-rag:observability:Observability",
           "doc-rag:platform:ClusterAddons",
           "doc-rag:platform:SecureNamespace",

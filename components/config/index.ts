@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ENVIRONMENTS, MIN_KUBERNETES_MINOR, NAMESPACE_ROLES, PROJECT, type NamespaceRole } from "./names";
 import { postgresSchema, qdrantSchema, valkeySchema } from "./data";
+import { deliverySchema, servicesSchema } from "./delivery";
 import { clusterDnsSchema, namespacesSchema } from "./namespaces";
 import { dnsLabel } from "./primitives";
 import { observabilitySchema, receiverUrl } from "./observability";
@@ -17,6 +18,7 @@ export { DEFAULT_QUOTA } from "./namespaces";
 export type { PostgresConfig, QdrantConfig, ValkeyConfig } from "./data";
 export type { EgressConfig, Endpoint, VaultConfig } from "./secrets";
 export type { ObservabilityConfig } from "./observability";
+export type { DeliveryConfig, ServiceConfig, ServicesConfig } from "./delivery";
 export { NODE_AGENTS_POD_SECURITY } from "./namespaces";
 
 /** How a key's raw config string is decoded; also its declared type in Pulumi.yaml. */
@@ -96,7 +98,7 @@ export const CONFIG_KEYS = {
   egress: key(
     "object",
     egressSchema.prefault({}),
-    "Addresses outside the cluster that pods may reach, by purpose: {kubernetesApi, vault, objectStore}: {cidrs, ports}. Default: any address, on the purpose's ports only.",
+    "Addresses outside the cluster that pods may reach, by purpose: {kubernetesApi, vault, objectStore, nodes, alerting, logs, acme}: {cidrs, ports}. Default: any address, on the purpose's ports only.",
   ),
   vault: key(
     "object",
@@ -124,6 +126,16 @@ export const CONFIG_KEYS = {
     "object",
     observabilitySchema.prefault({}),
     "Metrics, alerting, tracing and logs: {runbookBaseUrl, chatChannel, prometheus: {replicas, retention, storageSize, resources}, alertmanager: {replicas, storageSize}, tracing: {collectorReplicas, retention, storageSize}, logs: {host, port, tls, credentialsSecret}}.",
+  ),
+  services: key(
+    "object",
+    servicesSchema.prefault({}),
+    "The six Doc-RAG services by name: {image: {repository, tag, digest}, replicas, maxReplicas, resources, gpu}.",
+  ),
+  delivery: key(
+    "object",
+    deliverySchema.prefault({}),
+    "How the services are delivered: {apiHost, acmeEmail, autoPromote, pauseScale}.",
   ),
   alertPagingUrl: key(
     "string",

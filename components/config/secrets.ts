@@ -47,6 +47,7 @@ export const egressSchema = strictObject({
   nodes: endpoint([9100, 10250]),
   alerting: endpoint([443]),
   logs: endpoint([443, 9200]),
+  acme: endpoint([443]),
 });
 
 export type VaultConfig = z.output<typeof vaultSchema>;

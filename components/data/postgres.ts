@@ -8,6 +8,8 @@ import { dataServiceRules, serviceHost, type DataServiceArgs, type Endpoint } fr
 /** The Cluster's name: its services are `<name>-rw` (primary) and `<name>-ro` (standbys). */
 export const POSTGRES_CLUSTER = "doc-rag-postgres";
 export const POSTGRES_PORT = 5432;
+/** The Cluster's instance pods, as CloudNativePG labels them. */
+export const POSTGRES_PODS = { "cnpg.io/cluster": POSTGRES_CLUSTER };
 const STATUS_PORT = 8000; // the operator polls each instance here
 const METRICS_PORT = 9187;
 const OPERATOR_RELEASE = "cnpg";
@@ -115,7 +117,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       { ...keep, dependsOn: [operator, args.credentials, args.monitoringCrds] },
     );
 
-    const instances = { "cnpg.io/cluster": POSTGRES_CLUSTER };
+    const instances = POSTGRES_PODS;
     const rule = dataServiceRules(this, name, args, {
       service: "postgres",
       pods: instances,

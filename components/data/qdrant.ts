@@ -10,6 +10,7 @@ const SERVICE = "doc-rag-qdrant";
 export const QDRANT_HTTP_PORT = 6333;
 export const QDRANT_GRPC_PORT = 6334;
 const P2P_PORT = 6335;
+export const QDRANT_PODS = { "app.kubernetes.io/name": "qdrant", "app.kubernetes.io/instance": RELEASE };
 
 export interface QdrantStoreArgs extends DataServiceArgs {
   config: QdrantConfig;
@@ -67,7 +68,7 @@ export class QdrantStore extends pulumi.ComponentResource {
 
     dataServiceRules(this, name, args, {
       service: "qdrant",
-      pods: { "app.kubernetes.io/name": "qdrant", "app.kubernetes.io/instance": RELEASE },
+      pods: QDRANT_PODS,
       servicePorts: [QDRANT_HTTP_PORT, QDRANT_GRPC_PORT],
       metricsPorts: [QDRANT_HTTP_PORT],
       ...(clustered ? { peers: { name: "peers", ports: [P2P_PORT] } } : {}),

@@ -9,6 +9,7 @@ const RELEASE = "valkey";
 const SERVICE = "doc-rag-valkey";
 export const VALKEY_PORT = 6379;
 const METRICS_PORT = 9121;
+export const VALKEY_PODS = { "app.kubernetes.io/name": "valkey", "app.kubernetes.io/instance": RELEASE };
 /** The chart's UID/GID for Valkey (values.yaml at 0.9.4). */
 const VALKEY_USER = 1000;
 
@@ -85,7 +86,7 @@ export class ValkeyCache extends pulumi.ComponentResource {
 
     dataServiceRules(this, name, args, {
       service: "valkey",
-      pods: { "app.kubernetes.io/name": "valkey", "app.kubernetes.io/instance": RELEASE },
+      pods: VALKEY_PODS,
       servicePorts: [VALKEY_PORT],
       metricsPorts: [METRICS_PORT],
       ...(replicated ? { peers: { name: "replication", ports: [VALKEY_PORT] } } : {}),

@@ -1,7 +1,7 @@
 export * from "./resources";
 export * from "./run";
 export * from "./stackConfig";
-export { fakeValue } from "./mocks";
+export { fakeValue, mockDigest } from "./mocks";
 export * from "./kubernetes";
 export * from "./policies";
 export * from "./console";

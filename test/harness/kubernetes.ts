@@ -22,6 +22,10 @@ export const CUSTOM_RESOURCE_MODELS: Record<string, string> = {
   "external-secrets.io/v1": "@kubernetes-models/external-secrets/external-secrets.io/v1",
   "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
   "opentelemetry.io/v1beta1": "@kubernetes-models/opentelemetry-operator/opentelemetry.io/v1beta1",
+  "argoproj.io/v1alpha1": "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1",
+  "gateway.networking.k8s.io/v1": "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1",
+  "gateway.envoyproxy.io/v1alpha1": "@kubernetes-models/envoy-gateway/gateway.envoyproxy.io/v1alpha1",
+  "cert-manager.io/v1": "@kubernetes-models/cert-manager/cert-manager.io/v1",
 };
 
 export function isKubernetesObject(resource: RecordedResource): boolean {

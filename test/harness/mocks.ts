@@ -4,6 +4,7 @@
  * object's generated name, a generated password as a secret). Later components add their
  * providers' computed outputs to `COMPUTED`.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs, MockResourceResult, Mocks } from "@pulumi/pulumi/runtime";
 
@@ -35,12 +36,28 @@ function computedFor(type: string): Computed | undefined {
   return undefined;
 }
 
+/** What data sources (invokes) answer, by token; others echo their inputs. */
+export const INVOKES: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+  // The registry's digest for a tag: deterministic per name, so runs compare equal.
+  "docker:index/getRegistryImage:getRegistryImage": (inputs) => ({
+    ...inputs,
+    id: String(inputs["name"]),
+    sha256Digest: mockDigest(String(inputs["name"])),
+  }),
+};
+
+/** The digest the mock registry serves for an image name. */
+export function mockDigest(name: string): string {
+  return `sha256:${createHash("sha256").update(name).digest("hex")}`;
+}
+
 export const mocks: Mocks = {
   newResource(args: MockResourceArgs): MockResourceResult {
     const computed = computedFor(args.type)?.(args) ?? {};
     return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
   },
   call(args: MockCallArgs) {
-    return args.inputs as Record<string, unknown>;
+    const invoke = INVOKES[args.token];
+    return invoke ? invoke(args.inputs as Record<string, unknown>) : (args.inputs as Record<string, unknown>);
   },
 };

@@ -1,0 +1,125 @@
+/**
+ * The six Doc-RAG services and how they are delivered. Defaults are the original document's
+ * (§3.2, §3.3); dev shrinks them to fit a laptop, staging runs fewer replicas.
+ */
+import { z } from "zod";
+import { DOC_RAG_SERVICES, type DocRagService } from "../services";
+import { containerResources, strictObject, type CpuMemory } from "./primitives";
+
+const imageSchema = strictObject({
+  repository: z
+    .string({ error: "must be a string" })
+    .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, "must be registry/path, such as ghcr.io/doc-rag/api"),
+  tag: z
+    .string()
+    .regex(/^[\w][\w.-]{0,127}$/, "must be an image tag")
+    .refine((t) => t !== "latest", "must name a release: latest moves under you")
+    .optional(),
+  digest: z
+    .string()
+    .regex(/^sha256:[a-f0-9]{64}$/, "must be sha256:<64 hex digits>")
+    .optional(),
+}).refine((i) => i.tag || i.digest, { message: "must set tag or digest (the digest is resolved from the tag)" });
+
+interface ServiceDefaults {
+  replicas: number;
+  /** The autoscaler's floor (the original document's api: 3) and ceiling (api: 20). */
+  minReplicas: number;
+  maxReplicas: number;
+  requests: CpuMemory;
+  limits: CpuMemory;
+  gpu: boolean;
+}
+
+/** The original document's settings: api 500m/1Gi → 2/4Gi; chunker and embedder on a GPU. */
+const DEFAULTS: Record<DocRagService, ServiceDefaults> = {
+  api: {
+    replicas: 5,
+    minReplicas: 3,
+    maxReplicas: 20,
+    requests: { cpu: "500m", memory: "1Gi" },
+    limits: { cpu: "2", memory: "4Gi" },
+    gpu: false,
+  },
+  chunker: {
+    replicas: 2,
+    minReplicas: 2,
+    maxReplicas: 4,
+    requests: { cpu: "2", memory: "4Gi" },
+    limits: { cpu: "4", memory: "8Gi" },
+    gpu: true,
+  },
+  embedder: {
+    replicas: 2,
+    minReplicas: 2,
+    maxReplicas: 4,
+    requests: { cpu: "2", memory: "4Gi" },
+    limits: { cpu: "4", memory: "8Gi" },
+    gpu: true,
+  },
+  retriever: {
+    replicas: 2,
+    minReplicas: 2,
+    maxReplicas: 6,
+    requests: { cpu: "250m", memory: "512Mi" },
+    limits: { cpu: "1", memory: "1Gi" },
+    gpu: false,
+  },
+  "query-processor": {
+    replicas: 2,
+    minReplicas: 2,
+    maxReplicas: 6,
+    requests: { cpu: "250m", memory: "512Mi" },
+    limits: { cpu: "1", memory: "1Gi" },
+    gpu: false,
+  },
+  "response-generator": {
+    replicas: 2,
+    minReplicas: 2,
+    maxReplicas: 6,
+    requests: { cpu: "250m", memory: "512Mi" },
+    limits: { cpu: "1", memory: "1Gi" },
+    gpu: false,
+  },
+};
+
+function serviceSchema(name: DocRagService) {
+  const d = DEFAULTS[name];
+  return strictObject({
+    image: imageSchema.prefault({ repository: `ghcr.io/doc-rag/${name}`, tag: "1.0.0" }),
+    replicas: z.number().int().min(1).max(50, "must be between 1 and 50").default(d.replicas),
+    minReplicas: z.number().int().min(1).max(50, "must be between 1 and 50").default(d.minReplicas),
+    maxReplicas: z.number().int().min(1).max(100, "must be between 1 and 100").default(d.maxReplicas),
+    resources: containerResources({ requests: d.requests, limits: d.limits }),
+    gpu: z.boolean({ error: "must be true or false" }).default(d.gpu),
+  })
+    .refine((s) => s.maxReplicas >= Math.max(s.replicas, s.minReplicas), {
+      path: ["maxReplicas"],
+      message: "must be at least replicas and minReplicas",
+    })
+    .prefault({});
+}
+
+export const servicesSchema = strictObject(
+  Object.fromEntries(DOC_RAG_SERVICES.map((s) => [s, serviceSchema(s)])) as {
+    [S in DocRagService]: ReturnType<typeof serviceSchema>;
+  },
+);
+
+export const deliverySchema = strictObject({
+  /** The public host of the API, on the Gateway's HTTPS listener. */
+  apiHost: z
+    .string({ error: "must be a string" })
+    .regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, "must be a DNS name such as api.doc-rag.com")
+    .default("api.doc-rag.local"),
+  /** The ACME account's e-mail for Let's Encrypt. */
+  acmeEmail: z.email({ error: "must be an e-mail address" }).default("platform@doc-rag.io"),
+  /** Canary: promote without the manual approval after the first step. */
+  autoPromote: z.boolean({ error: "must be true or false" }).default(false),
+  /** Canary: scale the pauses (0.1 turns 10m into 1m). */
+  pauseScale: z.number().gt(0).max(1, "must be above 0 and at most 1").default(1),
+});
+
+export type ServicesConfig = z.output<typeof servicesSchema>;
+export type ServiceConfig = ServicesConfig[DocRagService];
+export type DeliveryConfig = z.output<typeof deliverySchema>;

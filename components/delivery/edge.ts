@@ -1,0 +1,273 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS, pinnedRelease } from "../charts";
+import type { DeliveryConfig, EgressConfig } from "../config";
+import { trafficRules } from "../platform/networkPolicy";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
+import { HTTP_PORT } from "./podTemplate";
+
+export const GATEWAY = "doc-rag-gateway";
+export const GATEWAY_CLASS = "envoy";
+export const CLUSTER_ISSUER = "letsencrypt-prod";
+export const TLS_SECRET = "doc-rag-tls";
+export const API_ROUTE = "api";
+const GATEWAY_API = "gateway.networking.k8s.io/v1";
+
+export interface EdgeArgs {
+  delivery: DeliveryConfig;
+  gatewayNamespace: pulumi.Input<string>;
+  securityNamespace: pulumi.Input<string>;
+  applicationNamespace: pulumi.Input<string>;
+  labels: Record<string, string>;
+  egress: EgressConfig;
+  highAvailability: boolean;
+  /** The api's backends: its stable and canary Services, or the active one. */
+  backends: { name: string; weight?: number }[];
+  monitoringCrds: pulumi.Resource;
+}
+
+/**
+ * The edge: Envoy Gateway and cert-manager from pinned charts, a Let's Encrypt ClusterIssuer,
+ * a Gateway with an HTTPS listener for the api's host (its certificate issued by cert-manager
+ * from the Gateway's annotation) and HTTP only as a redirect, the api's HTTPRoute, and the
+ * original document's rate limit of 100 requests per second per client.
+ */
+export class Edge extends pulumi.ComponentResource {
+  readonly host: string;
+
+  constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("doc-rag:delivery:Edge", name, {}, opts);
+    const replicas = args.highAvailability ? 2 : 1;
+    const resources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+    const envoyGateway = pinnedRelease(
+      `${name}-envoy-gateway`,
+      {
+        chart: CHARTS.envoyGateway,
+        name: "envoy-gateway",
+        namespace: args.gatewayNamespace,
+        values: { deployment: { replicas, envoyGateway: { resources } } },
+      },
+      { parent: this },
+    );
+    const certManager = pinnedRelease(
+      `${name}-cert-manager`,
+      {
+        chart: CHARTS.certManager,
+        name: "cert-manager",
+        namespace: args.securityNamespace,
+        values: {
+          crds: { enabled: true, keep: true },
+          replicaCount: replicas,
+          // Issue certificates for Gateways from their annotations.
+          config: {
+            apiVersion: "controller.config.cert-manager.io/v1alpha1",
+            kind: "ControllerConfiguration",
+            enableGatewayAPI: true,
+          },
+          resources,
+          securityContext: RESTRICTED_POD,
+          containerSecurityContext: RESTRICTED_CONTAINER,
+          prometheus: { enabled: true, servicemonitor: { enabled: true } },
+          podDisruptionBudget: { enabled: args.highAvailability, minAvailable: 1 },
+        },
+      },
+      { parent: this, dependsOn: [args.monitoringCrds, envoyGateway] },
+    );
+
+    const cr = (
+      resourceName: string,
+      apiVersion: string,
+      kind: string,
+      metadata: Record<string, unknown>,
+      spec: Record<string, unknown>,
+      dependsOn: pulumi.Resource[],
+    ) =>
+      new k8s.apiextensions.CustomResource(
+        resourceName,
+        { apiVersion, kind, metadata: { ...metadata, labels: args.labels }, spec },
+        { parent: this, dependsOn },
+      );
+
+    const gatewayClass = cr(
+      `${name}-gateway-class`,
+      GATEWAY_API,
+      "GatewayClass",
+      { name: GATEWAY_CLASS },
+      { controllerName: "gateway.envoyproxy.io/gatewayclass-controller" },
+      [envoyGateway],
+    );
+    const host = args.delivery.apiHost;
+    this.host = host;
+    const gateway = cr(
+      `${name}-gateway`,
+      GATEWAY_API,
+      "Gateway",
+      {
+        name: GATEWAY,
+        namespace: args.gatewayNamespace,
+        annotations: { "cert-manager.io/cluster-issuer": CLUSTER_ISSUER },
+      },
+      {
+        gatewayClassName: GATEWAY_CLASS,
+        listeners: [
+          {
+            name: "https",
+            protocol: "HTTPS",
+            port: 443,
+            hostname: host,
+            tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: TLS_SECRET }] },
+            allowedRoutes: {
+              namespaces: {
+                from: "Selector",
+                selector: { matchLabels: { "kubernetes.io/metadata.name": args.applicationNamespace } },
+              },
+            },
+          },
+          // HTTP serves only the redirect (and cert-manager's ACME challenge).
+          { name: "http", protocol: "HTTP", port: 80, hostname: host, allowedRoutes: { namespaces: { from: "Same" } } },
+        ],
+      },
+      [envoyGateway, gatewayClass],
+    );
+    cr(
+      `${name}-issuer`,
+      "cert-manager.io/v1",
+      "ClusterIssuer",
+      { name: CLUSTER_ISSUER },
+      {
+        acme: {
+          server: "https://acme-v02.api.letsencrypt.org/directory",
+          email: args.delivery.acmeEmail,
+          privateKeySecretRef: { name: `${CLUSTER_ISSUER}-account-key` },
+          solvers: [
+            {
+              http01: {
+                gatewayHTTPRoute: {
+                  parentRefs: [
+                    { name: GATEWAY, namespace: args.gatewayNamespace, kind: "Gateway", sectionName: "http" },
+                  ],
+                },
+              },
+            },
+          ],
+        },
+      },
+      [certManager],
+    );
+    cr(
+      `${name}-http-redirect`,
+      GATEWAY_API,
+      "HTTPRoute",
+      { name: "https-redirect", namespace: args.gatewayNamespace },
+      {
+        parentRefs: [{ name: GATEWAY, sectionName: "http" }],
+        hostnames: [host],
+        rules: [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }],
+      },
+      [envoyGateway, gateway],
+    );
+    const route = cr(
+      `${name}-api-route`,
+      GATEWAY_API,
+      "HTTPRoute",
+      { name: API_ROUTE, namespace: args.applicationNamespace },
+      {
+        parentRefs: [{ name: GATEWAY, namespace: args.gatewayNamespace, sectionName: "https" }],
+        hostnames: [host],
+        rules: [
+          {
+            matches: [{ path: { type: "PathPrefix", value: "/" } }],
+            backendRefs: args.backends.map((b) => ({
+              name: b.name,
+              port: HTTP_PORT,
+              ...(b.weight === undefined ? {} : { weight: b.weight }),
+            })),
+          },
+        ],
+      },
+      [envoyGateway, gateway],
+    );
+    // The original ingress annotation's 100 requests per second, counted per client address.
+    cr(
+      `${name}-rate-limit`,
+      "gateway.envoyproxy.io/v1alpha1",
+      "BackendTrafficPolicy",
+      { name: "api-rate-limit", namespace: args.applicationNamespace },
+      {
+        targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: API_ROUTE }],
+        rateLimit: {
+          type: "Local",
+          local: {
+            rules: [
+              {
+                clientSelectors: [{ sourceCIDR: { type: "Distinct", value: "0.0.0.0/0" } }],
+                limit: { requests: 100, unit: "Second" },
+              },
+            ],
+          },
+        },
+      },
+      [envoyGateway, route],
+    );
+
+    // The gateway's proxies take traffic from anywhere (Envoy Gateway maps 80/443 to
+    // 10080/10443) and pass it to the api; the controller and proxies talk among themselves.
+    const gw = trafficRules(this, `${name}-gateway`, args.gatewayNamespace, args.labels);
+    const envoy = { "app.kubernetes.io/name": "envoy" };
+    gw("from-anywhere", {
+      name: "envoy-from-anywhere",
+      podLabels: envoy,
+      direction: "ingress",
+      peers: [{ cidrs: ["0.0.0.0/0", "::/0"] }],
+      ports: [10080, 10443],
+    });
+    gw("to-api", {
+      name: "envoy-to-api",
+      podLabels: envoy,
+      direction: "egress",
+      peers: [{ namespace: args.applicationNamespace, podLabels: { "app.kubernetes.io/name": "api" } }],
+      ports: [HTTP_PORT],
+    });
+    for (const direction of ["ingress", "egress"] as const) {
+      gw(`within-namespace-${direction}`, {
+        name: `gateway-within-namespace-${direction}`,
+        podLabels: {},
+        direction,
+        peers: [{ namespace: args.gatewayNamespace }],
+        ports: [],
+      });
+    }
+    gw("to-kubernetes-api", {
+      name: "gateway-to-kubernetes-api",
+      podLabels: {},
+      direction: "egress",
+      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
+      ports: args.egress.kubernetesApi.ports,
+    });
+    // cert-manager: the API server, its webhook, and Let's Encrypt.
+    const cm = trafficRules(this, `${name}-cert-manager`, args.securityNamespace, args.labels);
+    const certManagerPods = { "app.kubernetes.io/instance": "cert-manager" };
+    cm("to-kubernetes-api", {
+      name: "cert-manager-to-kubernetes-api",
+      podLabels: certManagerPods,
+      direction: "egress",
+      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
+      ports: args.egress.kubernetesApi.ports,
+    });
+    cm("to-acme", {
+      name: "cert-manager-to-acme",
+      podLabels: certManagerPods,
+      direction: "egress",
+      peers: [{ cidrs: args.egress.acme.cidrs }],
+      ports: args.egress.acme.ports,
+    });
+    cm("webhook-from-kubernetes-api", {
+      name: "cert-manager-webhook-from-kubernetes-api",
+      podLabels: { ...certManagerPods, "app.kubernetes.io/component": "webhook" },
+      direction: "ingress",
+      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
+      ports: [10250],
+    });
+    this.registerOutputs({ host });
+  }
+}

@@ -1,0 +1,228 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { DeliveryConfig, EgressConfig, Environment, NamespaceRole, ServicesConfig } from "../config";
+import { POSTGRES_PORT, POSTGRES_PODS, postgresEndpoint } from "../data/postgres";
+import { QDRANT_GRPC_PORT, QDRANT_HTTP_PORT, QDRANT_PODS } from "../data/qdrant";
+import { VALKEY_PODS, VALKEY_PORT } from "../data/valkey";
+import { standardLabels } from "../labels";
+import { COLLECTOR, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../observability/tracing";
+import { trafficRules } from "../platform/networkPolicy";
+import { DOC_RAG_SERVICES, type DocRagService } from "../services";
+import { metricsAdapter } from "./autoscaling";
+import { APP_CONFIG, HTTP_PORT } from "./podTemplate";
+import { Edge } from "./edge";
+import { analysisTemplates, rolloutsController } from "./rollouts";
+import { DocRagServiceComponent, type Destination, type Strategy } from "./service";
+
+/** Which services each service calls (HTTP on 8080); everything else is refused. */
+export const CALLS: Record<DocRagService, DocRagService[]> = {
+  api: ["query-processor", "chunker"],
+  chunker: ["embedder"],
+  embedder: [],
+  retriever: ["embedder"],
+  "query-processor": ["retriever", "response-generator"],
+  "response-generator": [],
+};
+
+type DataService = "postgres" | "valkey" | "qdrant";
+/** Which data services each service uses. */
+export const DATA_USE: Record<DocRagService, DataService[]> = {
+  api: ["postgres", "valkey"],
+  chunker: ["postgres"],
+  embedder: ["qdrant"],
+  retriever: ["qdrant", "valkey"],
+  "query-processor": ["valkey"],
+  "response-generator": ["valkey"],
+};
+
+export interface DeliveryArgs {
+  environment: Environment;
+  namespaces: Record<NamespaceRole, pulumi.Output<string>>;
+  /** Names known from config, for addresses. */
+  dataNamespace: string;
+  monitoringNamespace: string;
+  services: ServicesConfig;
+  delivery: DeliveryConfig;
+  egress: EgressConfig;
+  tracingEndpoint: string;
+  /** What creates the application's Secret `doc-rag-secrets`. */
+  applicationSecret: pulumi.Resource;
+  monitoringCrds: pulumi.Resource;
+}
+
+/**
+ * The six Doc-RAG services and their delivery: Argo Rollouts with the Gateway API plugin
+ * (outside dev), the canary analysis templates, the metrics adapter behind the autoscalers,
+ * and the application's configuration.
+ */
+export class Delivery extends pulumi.ComponentResource {
+  readonly services: Record<DocRagService, DocRagServiceComponent>;
+  /** The api's public host, behind the Gateway's HTTPS listener. */
+  readonly apiHost: string;
+
+  constructor(name: string, args: DeliveryArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("doc-rag:delivery:Delivery", name, {}, opts);
+    const ns = args.namespaces;
+    const production = args.environment === "production";
+    const progressive = args.environment !== "dev";
+    const labels = standardLabels("delivery", args.environment);
+    const prometheusUrl = `http://kube-prometheus-stack-prometheus.${args.monitoringNamespace}.svc:9090`;
+    const child = { parent: this };
+
+    const waitFor: pulumi.Resource[] = [args.applicationSecret];
+    if (progressive) {
+      const controller = rolloutsController(
+        `${name}-argo-rollouts`,
+        { namespace: ns.delivery, highAvailability: production },
+        { ...child, dependsOn: [args.monitoringCrds] },
+      );
+      analysisTemplates({ namespace: ns.application, labels, prometheusUrl }, { ...child, dependsOn: [controller] });
+      waitFor.push(controller);
+    }
+    metricsAdapter(
+      `${name}-metrics-adapter`,
+      { namespace: ns.delivery, prometheusUrl, highAvailability: production },
+      child,
+    );
+
+    const postgres = postgresEndpoint(args.dataNamespace);
+    const appConfig = new k8s.core.v1.ConfigMap(
+      `${name}-app-config`,
+      {
+        metadata: { name: APP_CONFIG, namespace: ns.application, labels },
+        data: {
+          ENVIRONMENT: args.environment,
+          RUST_LOG: production ? "info" : "debug",
+          DATABASE_HOST: postgres.host,
+          DATABASE_PORT: String(postgres.port),
+          REDIS_URL: `redis://doc-rag-valkey.${args.dataNamespace}.svc.cluster.local:${VALKEY_PORT}`,
+          QDRANT_URL: `http://doc-rag-qdrant.${args.dataNamespace}.svc.cluster.local:${QDRANT_HTTP_PORT}`,
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://${args.tracingEndpoint}`,
+          ...Object.fromEntries(
+            DOC_RAG_SERVICES.map((s) => [`${s.toUpperCase().replace(/-/g, "_")}_URL`, `http://${s}:${HTTP_PORT}`]),
+          ),
+        },
+      },
+      child,
+    );
+    waitFor.push(appConfig);
+
+    const data: Record<DataService, Destination> = {
+      postgres: { name: "postgres", namespace: ns.data, podLabels: POSTGRES_PODS, ports: [POSTGRES_PORT] },
+      valkey: { name: "valkey", namespace: ns.data, podLabels: VALKEY_PODS, ports: [VALKEY_PORT] },
+      qdrant: {
+        name: "qdrant",
+        namespace: ns.data,
+        podLabels: QDRANT_PODS,
+        ports: [QDRANT_HTTP_PORT, QDRANT_GRPC_PORT],
+      },
+    };
+    const collector: Destination = {
+      name: "tracing",
+      namespace: ns.monitoring,
+      podLabels: { "app.kubernetes.io/name": `${COLLECTOR}-collector` },
+      ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
+    };
+    const strategyOf = (svc: DocRagService): Strategy => {
+      if (!progressive) return "deployment";
+      return svc === "api" && production ? "blueGreen" : "canary";
+    };
+    this.services = Object.fromEntries(
+      DOC_RAG_SERVICES.map((svc) => {
+        const callers = DOC_RAG_SERVICES.filter((caller) => CALLS[caller].includes(svc));
+        const component = new DocRagServiceComponent(
+          `service-${svc}`,
+          {
+            name: svc,
+            config: args.services[svc],
+            delivery: args.delivery,
+            strategy: strategyOf(svc),
+            namespace: ns.application,
+            labels: standardLabels(svc, args.environment),
+            spreadByHost: production,
+            tracingEndpoint: args.tracingEndpoint,
+            ...(svc === "api" ? { httpRoute: "api" } : {}),
+            callers: svc === "api" ? [{ namespace: ns.gateway }] : callers,
+            destinations: [
+              ...CALLS[svc].map((callee) => ({
+                name: callee,
+                namespace: ns.application,
+                podLabels: { "app.kubernetes.io/name": callee },
+                ports: [HTTP_PORT],
+              })),
+              ...DATA_USE[svc].map((d) => data[d]),
+              collector,
+            ],
+            dependsOn: waitFor,
+          },
+          child,
+        );
+        return [svc, component];
+      }),
+    ) as Record<DocRagService, DocRagServiceComponent>;
+
+    const api = strategyOf("api");
+    const edge = new Edge(
+      `${name}-edge`,
+      {
+        delivery: args.delivery,
+        gatewayNamespace: ns.gateway,
+        securityNamespace: ns.security,
+        applicationNamespace: ns.application,
+        labels,
+        egress: args.egress,
+        highAvailability: production,
+        backends:
+          api === "blueGreen"
+            ? [{ name: "api-active" }]
+            : api === "canary"
+              ? [
+                  { name: "api-stable", weight: 100 },
+                  { name: "api-canary", weight: 0 },
+                ]
+              : [{ name: "api" }],
+        monitoringCrds: args.monitoringCrds,
+      },
+      child,
+    );
+    this.apiHost = edge.host;
+
+    // The controller and the adapter talk to the API server and Prometheus; the API server
+    // calls the adapter (the custom and external metrics APIs).
+    const rule = trafficRules(this, `${name}-delivery`, ns.delivery, labels);
+    rule("to-kubernetes-api", {
+      name: "delivery-to-kubernetes-api",
+      podLabels: {},
+      direction: "egress",
+      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
+      ports: args.egress.kubernetesApi.ports,
+    });
+    rule("to-prometheus", {
+      name: "delivery-to-prometheus",
+      podLabels: {},
+      direction: "egress",
+      peers: [{ namespace: ns.monitoring, podLabels: { "app.kubernetes.io/name": "prometheus" } }],
+      ports: [9090],
+    });
+    rule("adapter-from-kubernetes-api", {
+      name: "metrics-adapter-from-kubernetes-api",
+      podLabels: { "app.kubernetes.io/name": "prometheus-adapter" },
+      direction: "ingress",
+      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
+      ports: [6443],
+    });
+    trafficRules(
+      this,
+      `${name}-monitoring`,
+      ns.monitoring,
+      labels,
+    )("prometheus-from-delivery", {
+      name: "prometheus-from-delivery",
+      podLabels: { "app.kubernetes.io/name": "prometheus" },
+      direction: "ingress",
+      peers: [{ namespace: ns.delivery }],
+      ports: [9090],
+    });
+    this.registerOutputs({});
+  }
+}
