@@ -6,20 +6,24 @@ import { z } from "zod";
 import { DOC_RAG_SERVICES, type DocRagService } from "../services";
 import { containerResources, strictObject, type CpuMemory } from "./primitives";
 
-const imageSchema = strictObject({
-  repository: z
-    .string({ error: "must be a string" })
-    .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, "must be registry/path, such as ghcr.io/doc-rag/api"),
-  tag: z
-    .string()
-    .regex(/^[\w][\w.-]{0,127}$/, "must be an image tag")
-    .refine((t) => t !== "latest", "must name a release: latest moves under you")
-    .optional(),
-  digest: z
-    .string()
-    .regex(/^sha256:[a-f0-9]{64}$/, "must be sha256:<64 hex digits>")
-    .optional(),
-}).refine((i) => i.tag || i.digest, { message: "must set tag or digest (the digest is resolved from the tag)" });
+/** A service's image: its repository, and the release tag or the digest that wins over it. */
+function imageSchema(service: DocRagService) {
+  return strictObject({
+    repository: z
+      .string({ error: "must be a string" })
+      .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, "must be registry/path, such as ghcr.io/doc-rag/api")
+      .default(`ghcr.io/doc-rag/${service}`),
+    tag: z
+      .string({ error: "must be a string" })
+      .regex(/^[\w][\w.-]{0,127}$/, "must be an image tag")
+      .refine((t) => t !== "latest", "must name a release: latest moves under you")
+      .default("1.0.0"),
+    digest: z
+      .string()
+      .regex(/^sha256:[a-f0-9]{64}$/, "must be sha256:<64 hex digits>")
+      .optional(),
+  });
+}
 
 interface ServiceDefaults {
   replicas: number;
@@ -86,7 +90,7 @@ const DEFAULTS: Record<DocRagService, ServiceDefaults> = {
 function serviceSchema(name: DocRagService) {
   const d = DEFAULTS[name];
   return strictObject({
-    image: imageSchema.prefault({ repository: `ghcr.io/doc-rag/${name}`, tag: "1.0.0" }),
+    image: imageSchema(name).prefault({}),
     replicas: z.number().int().min(1).max(50, "must be between 1 and 50").default(d.replicas),
     minReplicas: z.number().int().min(1).max(50, "must be between 1 and 50").default(d.minReplicas),
     maxReplicas: z.number().int().min(1).max(100, "must be between 1 and 100").default(d.maxReplicas),
