@@ -1,4 +1,5 @@
 // Composition root: load the stack config, build the components, export the outputs.
+import * as pulumi from "@pulumi/pulumi";
 import { dataEndpoints, dataServices } from "./components/data";
 import { Delivery } from "./components/delivery";
 import { postgresEndpoint } from "./components/data/postgres";
@@ -86,3 +87,7 @@ export const secretsBackend = secrets.backend;
 export const endpoints = dataEndpoints(data);
 export const tracingEndpoint = observability.tracingEndpoint;
 export const apiHost = delivery.apiHost;
+/** The image each service runs, as resolved to a digest. */
+export const images = pulumi.all(
+  Object.fromEntries(Object.entries(delivery.services).map(([name, service]) => [name, service.image])),
+);

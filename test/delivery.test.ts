@@ -29,9 +29,12 @@ describe("delivery: the services' pod template (production)", () => {
   const container = (svc: string) => byName(runs.production, ROLLOUT, svc)["spec"].template.spec.containers[0];
   const pod = (svc: string) => byName(runs.production, ROLLOUT, svc)["spec"].template.spec;
 
-  it("runs each service from its image by digest, resolved from the configured tag", () => {
-    for (const svc of SERVICES)
-      assert.equal(container(svc).image, `ghcr.io/doc-rag/${svc}@${mockDigest(`ghcr.io/doc-rag/${svc}:1.0.0`)}`);
+  it("runs each service from its image by digest, resolved from the configured tag, and shows it in the outputs", () => {
+    for (const svc of SERVICES) {
+      const reference = `ghcr.io/doc-rag/${svc}@${mockDigest(`ghcr.io/doc-rag/${svc}:1.0.0`)}`;
+      assert.equal(container(svc).image, reference);
+      assert.equal((runs.production.outputs["images"] as Record<string, string>)[svc], reference);
+    }
   });
 
   it("exposes http 8080 and metrics 9090, and passes POD_IP, POD_NAME and NAMESPACE from the downward API", () => {

@@ -53,6 +53,8 @@ export function serviceNames(name: string, strategy: Strategy, routed: boolean):
  */
 export class DocRagServiceComponent extends pulumi.ComponentResource {
   readonly serviceName: string;
+  /** The image the service runs, by digest. */
+  readonly image: pulumi.Output<string>;
 
   constructor(name: string, args: DocRagServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("doc-rag:delivery:Service", name, {}, opts);
@@ -67,10 +69,11 @@ export class DocRagServiceComponent extends pulumi.ComponentResource {
       { metadata: meta(`${PROJECT}-${svc}`), automountServiceAccountToken: false },
       child,
     );
+    this.image = imageReference(args.config.image, this);
     const template = podTemplate({
       name: svc,
       labels,
-      image: imageReference(args.config.image, this),
+      image: this.image,
       config: args.config,
       serviceAccount: `${PROJECT}-${svc}`,
       spreadByHost: args.spreadByHost,
@@ -179,6 +182,6 @@ export class DocRagServiceComponent extends pulumi.ComponentResource {
         ports: d.ports,
       }),
     );
-    this.registerOutputs({ serviceName: this.serviceName });
+    this.registerOutputs({ serviceName: this.serviceName, image: this.image });
   }
 }
