@@ -35,7 +35,27 @@ interface ServiceDefaults {
   gpu: boolean;
 }
 
-/** The original document's settings: api 500m/1Gi → 2/4Gi; chunker and embedder on a GPU. */
+/** The GPU stages of the pipeline (the original document's chunker and embedder). */
+const GPU_STAGE: ServiceDefaults = {
+  replicas: 2,
+  minReplicas: 2,
+  maxReplicas: 4,
+  requests: { cpu: "2", memory: "4Gi" },
+  limits: { cpu: "4", memory: "8Gi" },
+  gpu: true,
+};
+
+/** The CPU stages, which the original document does not size. */
+const CPU_STAGE: ServiceDefaults = {
+  replicas: 2,
+  minReplicas: 2,
+  maxReplicas: 6,
+  requests: { cpu: "250m", memory: "512Mi" },
+  limits: { cpu: "1", memory: "1Gi" },
+  gpu: false,
+};
+
+/** The original document's settings: api 500m/1Gi → 2/4Gi, 5 replicas autoscaled 3–20. */
 const DEFAULTS: Record<DocRagService, ServiceDefaults> = {
   api: {
     replicas: 5,
@@ -45,46 +65,11 @@ const DEFAULTS: Record<DocRagService, ServiceDefaults> = {
     limits: { cpu: "2", memory: "4Gi" },
     gpu: false,
   },
-  chunker: {
-    replicas: 2,
-    minReplicas: 2,
-    maxReplicas: 4,
-    requests: { cpu: "2", memory: "4Gi" },
-    limits: { cpu: "4", memory: "8Gi" },
-    gpu: true,
-  },
-  embedder: {
-    replicas: 2,
-    minReplicas: 2,
-    maxReplicas: 4,
-    requests: { cpu: "2", memory: "4Gi" },
-    limits: { cpu: "4", memory: "8Gi" },
-    gpu: true,
-  },
-  retriever: {
-    replicas: 2,
-    minReplicas: 2,
-    maxReplicas: 6,
-    requests: { cpu: "250m", memory: "512Mi" },
-    limits: { cpu: "1", memory: "1Gi" },
-    gpu: false,
-  },
-  "query-processor": {
-    replicas: 2,
-    minReplicas: 2,
-    maxReplicas: 6,
-    requests: { cpu: "250m", memory: "512Mi" },
-    limits: { cpu: "1", memory: "1Gi" },
-    gpu: false,
-  },
-  "response-generator": {
-    replicas: 2,
-    minReplicas: 2,
-    maxReplicas: 6,
-    requests: { cpu: "250m", memory: "512Mi" },
-    limits: { cpu: "1", memory: "1Gi" },
-    gpu: false,
-  },
+  chunker: GPU_STAGE,
+  embedder: GPU_STAGE,
+  retriever: CPU_STAGE,
+  "query-processor": CPU_STAGE,
+  "response-generator": CPU_STAGE,
 };
 
 function serviceSchema(name: DocRagService) {
