@@ -347,7 +347,16 @@ describe("delivery: the edge", () => {
     assert.deepEqual(route["spec"].rules[0].backendRefs, [{ name: "api-active", port: 8080 }]);
   });
 
-  it("issues from Let's Encrypt with the configured e-mail, solving through the Gateway", () => {
+  it("issues from Let's Encrypt with the configured e-mail, solving through the Gateway; dev signs its own", () => {
+    const annotation = (run: StackRun) =>
+      byName(run, "kubernetes:gateway.networking.k8s.io/v1:Gateway", "doc-rag-gateway")["metadata"].annotations[
+        "cert-manager.io/cluster-issuer"
+      ];
+    assert.equal(annotation(runs.staging), "letsencrypt-prod");
+    assert.equal(annotation(runs.dev), "selfsigned");
+    assert.deepEqual(byName(runs.dev, "kubernetes:cert-manager.io/v1:ClusterIssuer", "selfsigned")["spec"], {
+      selfSigned: {},
+    });
     const issuer = byName(runs.production, "kubernetes:cert-manager.io/v1:ClusterIssuer", "letsencrypt-prod")["spec"]
       .acme;
     assert.equal(issuer.server, "https://acme-v02.api.letsencrypt.org/directory");

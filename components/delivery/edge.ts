@@ -9,6 +9,8 @@ import { HTTP_PORT } from "./podTemplate";
 export const GATEWAY = "doc-rag-gateway";
 export const GATEWAY_CLASS = "envoy";
 export const CLUSTER_ISSUER = "letsencrypt-prod";
+/** Dev's issuer: a laptop's host cannot pass Let's Encrypt's challenge. */
+export const SELF_SIGNED_ISSUER = "selfsigned";
 export const TLS_SECRET = "doc-rag-tls";
 export const API_ROUTE = "api";
 const GATEWAY_API = "gateway.networking.k8s.io/v1";
@@ -21,6 +23,8 @@ export interface EdgeArgs {
   labels: Record<string, string>;
   egress: EgressConfig;
   highAvailability: boolean;
+  /** Let's Encrypt (staging, production) or a self-signed certificate (dev). */
+  publicCertificate: boolean;
   /** The api's backends: its stable and canary Services, or the active one. */
   backends: { name: string; weight?: number }[];
   monitoringCrds: pulumi.Resource;
@@ -105,7 +109,7 @@ export class Edge extends pulumi.ComponentResource {
       {
         name: GATEWAY,
         namespace: args.gatewayNamespace,
-        annotations: { "cert-manager.io/cluster-issuer": CLUSTER_ISSUER },
+        annotations: { "cert-manager.io/cluster-issuer": args.publicCertificate ? CLUSTER_ISSUER : SELF_SIGNED_ISSUER },
       },
       {
         gatewayClassName: GATEWAY_CLASS,
@@ -129,6 +133,16 @@ export class Edge extends pulumi.ComponentResource {
       },
       [envoyGateway, gatewayClass],
     );
+    if (!args.publicCertificate) {
+      cr(
+        `${name}-self-signed-issuer`,
+        "cert-manager.io/v1",
+        "ClusterIssuer",
+        { name: SELF_SIGNED_ISSUER },
+        { selfSigned: {} },
+        [certManager],
+      );
+    }
     cr(
       `${name}-issuer`,
       "cert-manager.io/v1",

@@ -172,6 +172,7 @@ export class Delivery extends pulumi.ComponentResource {
         labels,
         egress: args.egress,
         highAvailability: production,
+        publicCertificate: progressive,
         backends:
           api === "blueGreen"
             ? [{ name: "api-active" }]
