@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { dataEndpoints, dataServices } from "./components/data";
 import { Delivery } from "./components/delivery";
+import { GitHubGovernance } from "./components/governance/github";
 import { postgresEndpoint } from "./components/data/postgres";
 import { loadConfig } from "./components/config";
 import { Observability } from "./components/observability";
@@ -80,6 +81,18 @@ const delivery = new Delivery(
   { providers: [provider], dependsOn: [data.postgres, data.valkey, data.qdrant] },
 );
 
+// Dev has no GitHub governance (the config refuses it there).
+const governance =
+  config.github && config.environment !== "dev"
+    ? new GitHubGovernance("github", {
+        environment: config.environment,
+        config: config.github,
+        ...(config.githubToken ? { token: config.githubToken } : {}),
+        environmentSecrets: config.githubEnvironmentSecrets ?? {},
+        protect: config.protectStatefulResources,
+      })
+    : undefined;
+
 export const environment = config.environment;
 export const cluster = config.clusterName;
 export const namespaces = namespaceNames(platform);
@@ -91,3 +104,5 @@ export const apiHost = delivery.apiHost;
 export const images = pulumi.all(
   Object.fromEntries(Object.entries(delivery.services).map(([name, service]) => [name, service.image])),
 );
+/** The status checks the rulesets require (from the pipeline model); none without GitHub governance. */
+export const requiredChecks = governance?.requiredChecks ?? [];

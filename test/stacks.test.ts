@@ -46,6 +46,7 @@ describe("whole stack", () => {
           "doc-rag:data:QdrantStore",
           "doc-rag:data:ValkeyCache",
           "doc-rag:delivery:Delivery",
+          ...(stack === "dev" ? [] : ["doc-rag:governance:GitHubGovernance"]),
           "doc-rag:observability:Observability",
           "doc-rag:platform:ClusterAddons",
           "doc-rag:platform:SecureNamespace",

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ENVIRONMENTS, MIN_KUBERNETES_MINOR, NAMESPACE_ROLES, PROJECT, type NamespaceRole } from "./names";
 import { postgresSchema, qdrantSchema, valkeySchema } from "./data";
 import { deliverySchema, servicesSchema } from "./delivery";
+import { environmentSecretsSchema, githubSchema } from "./governance";
 import { clusterDnsSchema, namespacesSchema } from "./namespaces";
 import { dnsLabel } from "./primitives";
 import { observabilitySchema, receiverUrl } from "./observability";
@@ -19,6 +20,7 @@ export type { PostgresConfig, QdrantConfig, ValkeyConfig } from "./data";
 export type { EgressConfig, Endpoint, VaultConfig } from "./secrets";
 export type { ObservabilityConfig } from "./observability";
 export type { DeliveryConfig, ServiceConfig, ServicesConfig } from "./delivery";
+export type { GithubConfig } from "./governance";
 export { NODE_AGENTS_POD_SECURITY } from "./namespaces";
 
 /** How a key's raw config string is decoded; also its declared type in Pulumi.yaml. */
@@ -137,6 +139,23 @@ export const CONFIG_KEYS = {
     deliverySchema.prefault({}),
     "How the services are delivered: {apiHost, acmeEmail, autoPromote, pauseScale}.",
   ),
+  github: key(
+    "object",
+    githubSchema.optional(),
+    "GitHub governance (staging and production; refused in dev): {owner, repository, manageRepository, reviewers, waitTimerMinutes, variables, commitWorkflows, codeOwners}.",
+  ),
+  githubToken: key(
+    "string",
+    z.string().min(1, "must not be empty").optional(),
+    "GitHub token for `pulumi up` (set with --secret). Default: the GITHUB_TOKEN environment variable.",
+    { secret: true },
+  ),
+  githubEnvironmentSecrets: key(
+    "object",
+    environmentSecretsSchema.optional(),
+    "Secrets of this stack's GitHub environment, name → value (set with --secret), e.g. the cluster's kubeconfig.",
+    { secret: true },
+  ),
   alertPagingUrl: key(
     "string",
     receiverUrl.optional(),
@@ -175,6 +194,9 @@ const stackSchema = z
     } else if (!cfg.vault) {
       problem(["vault"], undefined, `must be set in ${cfg.environment}: its secrets live in Vault`);
     }
+    if (cfg.environment === "dev" && cfg.github) {
+      problem(["github"], cfg.github, "must not be set in dev: dev has no GitHub governance");
+    }
     if (cfg.environment === "production") {
       if (!cfg.postgres.backups.enabled) {
         problem(["postgres", "backups", "enabled"], false, "must be true in production");
@@ -195,6 +217,10 @@ const stackSchema = z
     ...cfg,
     clusterName: cfg.clusterName ?? `${PROJECT}-${cfg.environment}`,
     protectStatefulResources: cfg.protectStatefulResources ?? cfg.environment !== "dev",
+    // Repository-wide settings belong to production unless a stack says otherwise.
+    github: cfg.github
+      ? { ...cfg.github, manageRepository: cfg.github.manageRepository ?? cfg.environment === "production" }
+      : undefined,
   }));
 
 export type StackConfig = z.output<typeof stackSchema>;

@@ -38,6 +38,12 @@ function computedFor(type: string): Computed | undefined {
 
 /** What data sources (invokes) answer, by token; others echo their inputs. */
 export const INVOKES: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+  // A team's numeric id, derived from its slug.
+  "github:index/getTeam:getTeam": (inputs) => ({
+    ...inputs,
+    id: String(Number.parseInt(mockDigest(String(inputs["slug"])).slice(7, 13), 16)),
+    name: String(inputs["slug"]),
+  }),
   // The registry's digest for a tag: deterministic per name, so runs compare equal.
   "docker:index/getRegistryImage:getRegistryImage": (inputs) => ({
     ...inputs,

@@ -179,6 +179,7 @@ describe("whole stacks under their policy config", () => {
       .filter((v) => v.policy === "stateful-resources-protected" && v.enforcementLevel === "mandatory")
       .map((v) => v.message.split(" ")[1]);
     assert.deepEqual(unprotected.sort(), [
+      "github-repository",
       "postgres-cluster",
       "qdrant-release",
       "secrets-vault-doc-rag-auth",

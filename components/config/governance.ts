@@ -1,0 +1,36 @@
+/** The application repository's governance on GitHub, per stack (none in dev). */
+import { z } from "zod";
+import { strictObject } from "./primitives";
+
+const slug = z
+  .string({ error: "must be a string" })
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/, "must be a GitHub name (letters, digits, -)");
+
+export const githubSchema = strictObject({
+  owner: slug.default("doc-rag"),
+  repository: z
+    .string({ error: "must be a string" })
+    .regex(/^[A-Za-z0-9._-]+$/, "must be a repository name")
+    .default("doc-rag"),
+  /** Repository-wide settings and rulesets: exactly one stack may own them. */
+  manageRepository: z.boolean({ error: "must be true or false" }).optional(),
+  /** Teams (slugs) whose approval a deployment to this environment needs. */
+  reviewers: z.array(slug).max(6, "must list at most 6 teams (GitHub's limit)").default([]),
+  waitTimerMinutes: z.number().int().min(0).max(43200, "must be between 0 and 43200").default(0),
+  /** Plain environment variables of this stack's environment. */
+  variables: z
+    .record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an UPPER_SNAKE_CASE name"), z.string())
+    .default({}),
+  /** Commit the generated workflow files to the repository. */
+  commitWorkflows: z.boolean({ error: "must be true or false" }).default(false),
+  /** Teams that own the code (the CODEOWNERS file's default owners). */
+  codeOwners: z.array(slug).min(1, "must name at least one team").default(["platform"]),
+});
+
+export type GithubConfig = z.output<typeof githubSchema>;
+
+/** Environment secrets from secret config: name → value. */
+export const environmentSecretsSchema = z.record(
+  z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an UPPER_SNAKE_CASE secret name"),
+  z.string().min(1, "must not be empty"),
+);

@@ -1,0 +1,168 @@
+import * as github from "@pulumi/github";
+import * as pulumi from "@pulumi/pulumi";
+import type { Environment, GithubConfig } from "../config";
+import { requiredChecks } from "./pipeline";
+
+export interface GitHubGovernanceArgs {
+  environment: Exclude<Environment, "dev">;
+  config: GithubConfig & { manageRepository: boolean };
+  /** From secret config; without it the provider reads GITHUB_TOKEN. */
+  token?: string;
+  /** The environment's secrets from secret config. */
+  environmentSecrets: Record<string, string>;
+  /** protect + retainOnDelete on the repository. */
+  protect: boolean;
+}
+
+/** The branches a ruleset protects, and the approvals each needs. */
+export const PROTECTED_BRANCHES = [
+  { branch: "main", approvals: 2 },
+  { branch: "develop", approvals: 1 },
+] as const;
+
+/** Where each environment may deploy from. */
+const DEPLOYMENT_SOURCES: Record<Exclude<Environment, "dev">, { branchPattern?: string; tagPattern?: string }[]> = {
+  staging: [{ branchPattern: "main" }, { branchPattern: "develop" }],
+  // Protected main (by the ruleset below) and release tags.
+  production: [{ branchPattern: "main" }, { tagPattern: "v*.*.*" }],
+};
+
+/**
+ * The application repository on GitHub, as this stack governs it: the environment named after
+ * the stack (reviewers, no self-review or admin bypass, where it deploys from, its secrets and
+ * variables) and, in exactly one stack, the repository-wide settings, CODEOWNERS and the
+ * rulesets for main and develop, whose required checks come from the pipeline model.
+ */
+export class GitHubGovernance extends pulumi.ComponentResource {
+  readonly requiredChecks: string[];
+
+  constructor(name: string, args: GitHubGovernanceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("doc-rag:governance:GitHubGovernance", name, {}, opts);
+    const cfg = args.config;
+    const provider = new github.Provider(
+      `${name}-provider`,
+      { owner: cfg.owner, ...(args.token ? { token: pulumi.secret(args.token) } : {}) },
+      { parent: this },
+    );
+    const child = { parent: this, provider };
+    const repository = cfg.repository;
+    const env = args.environment;
+
+    const teamIds = cfg.reviewers.map((slug) =>
+      github.getTeamOutput({ slug, summaryOnly: true }, { parent: this, provider }).id.apply(Number),
+    );
+    const environment = new github.RepositoryEnvironment(
+      `${name}-environment`,
+      {
+        repository,
+        environment: env,
+        ...(teamIds.length ? { reviewers: [{ teams: teamIds }] } : {}),
+        preventSelfReview: true,
+        canAdminsBypass: false,
+        waitTimer: cfg.waitTimerMinutes,
+        deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
+      },
+      child,
+    );
+    const afterEnvironment = { ...child, dependsOn: [environment] };
+    DEPLOYMENT_SOURCES[env].forEach((source, i) => {
+      new github.RepositoryEnvironmentDeploymentPolicy(
+        `${name}-deploys-from-${i}`,
+        { repository, environment: env, ...source },
+        afterEnvironment,
+      );
+    });
+    for (const [secretName, value] of Object.entries(args.environmentSecrets)) {
+      new github.ActionsEnvironmentSecret(
+        `${name}-secret-${secretName.toLowerCase()}`,
+        { repository, environment: env, secretName, value: pulumi.secret(value) },
+        afterEnvironment,
+      );
+    }
+    for (const [variableName, value] of Object.entries({ ENVIRONMENT: env, ...cfg.variables })) {
+      new github.ActionsEnvironmentVariable(
+        `${name}-variable-${variableName.toLowerCase()}`,
+        { repository, environment: env, variableName, value },
+        afterEnvironment,
+      );
+    }
+
+    this.requiredChecks = requiredChecks();
+    if (cfg.manageRepository) this.repositoryWide(name, args, child);
+    this.registerOutputs({ requiredChecks: this.requiredChecks });
+  }
+
+  /** Settings no two stacks may both own: the repository, CODEOWNERS, the rulesets. */
+  private repositoryWide(name: string, args: GitHubGovernanceArgs, child: pulumi.CustomResourceOptions): void {
+    const cfg = args.config;
+    const repo = new github.Repository(
+      `${name}-repository`,
+      {
+        name: cfg.repository,
+        visibility: "private",
+        vulnerabilityAlerts: true,
+        securityAndAnalysis: {
+          secretScanning: { status: "enabled" },
+          secretScanningPushProtection: { status: "enabled" },
+        },
+        allowSquashMerge: true,
+        allowMergeCommit: false,
+        allowRebaseMerge: false,
+        squashMergeCommitTitle: "PR_TITLE",
+        squashMergeCommitMessage: "PR_BODY",
+        deleteBranchOnMerge: true,
+        hasIssues: true,
+      },
+      { ...child, protect: args.protect, retainOnDelete: args.protect },
+    );
+    const afterRepo = { ...child, dependsOn: [repo] };
+    new github.RepositoryDependabotSecurityUpdates(
+      `${name}-dependabot-security-updates`,
+      { repository: repo.name, enabled: true },
+      afterRepo,
+    );
+    new github.RepositoryFile(
+      `${name}-codeowners`,
+      {
+        repository: repo.name,
+        branch: "main",
+        file: ".github/CODEOWNERS",
+        content: `# Managed by doc-rag-platform (Pulumi); changes here are overwritten.\n* ${cfg.codeOwners
+          .map((team) => `@${cfg.owner}/${team}`)
+          .join(" ")}\n`,
+        commitMessage: "Update CODEOWNERS (managed by doc-rag-platform)",
+        overwriteOnCreate: true,
+      },
+      afterRepo,
+    );
+    for (const { branch, approvals } of PROTECTED_BRANCHES) {
+      new github.RepositoryRuleset(
+        `${name}-ruleset-${branch}`,
+        {
+          name: `protect-${branch}`,
+          repository: repo.name,
+          target: "branch",
+          enforcement: "active",
+          conditions: { refName: { includes: [`refs/heads/${branch}`], excludes: [] } },
+          rules: {
+            deletion: true,
+            nonFastForward: true,
+            requiredLinearHistory: true,
+            pullRequest: {
+              requiredApprovingReviewCount: approvals,
+              dismissStaleReviewsOnPush: true,
+              requireCodeOwnerReview: true,
+              requireLastPushApproval: true,
+              requiredReviewThreadResolution: true,
+            },
+            requiredStatusChecks: {
+              strictRequiredStatusChecksPolicy: true,
+              requiredChecks: this.requiredChecks.map((context) => ({ context })),
+            },
+          },
+        },
+        afterRepo,
+      );
+    }
+  }
+}

@@ -1,0 +1,183 @@
+import * as assert from "node:assert/strict";
+import { PIPELINE, requiredChecks } from "../components/governance/pipeline";
+import type { RulesetProps } from "../policies/github";
+import { isSecret, mockDigest, ofType, runStack, unwrapSecrets, type StackRun } from "./harness";
+import { branchProtectionScore } from "./harness/scorecard";
+
+type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- provider inputs are free-form
+
+const ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment";
+const POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy";
+const RULESET = "github:index/repositoryRuleset:RepositoryRuleset";
+const REPOSITORY = "github:index/repository:Repository";
+const teamId = (slug: string) => Number.parseInt(mockDigest(slug).slice(7, 13), 16);
+
+let runs: Record<"dev" | "staging" | "production", StackRun>;
+before(async () => {
+  const [dev, staging, production] = await Promise.all(["dev", "staging", "production"].map((s) => runStack(s)));
+  runs = { dev: dev!, staging: staging!, production: production! };
+});
+
+const one = (run: StackRun, type: string) => {
+  const found = ofType(run, type);
+  assert.equal(found.length, 1, `${run.stack}: one ${type}`);
+  return found[0]!.inputs as Values;
+};
+const ruleset = (run: StackRun, branch: string) =>
+  ofType(run, RULESET).find((r) => r.inputs["name"] === `protect-${branch}`)!.inputs as RulesetProps & Values;
+
+describe("governance: environments", () => {
+  it("production: the teams from config review, no self-review or admin bypass, a wait timer, main and release tags only", () => {
+    const env = one(runs.production, ENVIRONMENT);
+    assert.deepEqual(
+      [env["environment"], env["repository"], env["preventSelfReview"], env["canAdminsBypass"], env["waitTimer"]],
+      ["production", "doc-rag", true, false, 30],
+    );
+    assert.deepEqual(env["reviewers"], [{ teams: [teamId("admin-team"), teamId("senior-devs")] }]);
+    assert.deepEqual(env["deploymentBranchPolicy"], { protectedBranches: false, customBranchPolicies: true });
+    assert.deepEqual(
+      ofType(runs.production, POLICY).map((p) => p.inputs["branchPattern"] ?? `tag:${String(p.inputs["tagPattern"])}`),
+      ["main", "tag:v*.*.*"],
+    );
+  });
+
+  it("staging: deploys from main and develop", () => {
+    assert.equal(one(runs.staging, ENVIRONMENT)["environment"], "staging");
+    assert.deepEqual(
+      ofType(runs.staging, POLICY).map((p) => p.inputs["branchPattern"]),
+      ["main", "develop"],
+    );
+  });
+
+  it("keeps environment secrets from secret config secret, and sets the variables", async () => {
+    const run = await runStack("staging", {
+      secretOverrides: ['doc-rag:githubEnvironmentSecrets={"KUBECONFIG":"apiVersion: v1"}'],
+      overrides: ['doc-rag:github.variables={"API_HOST":"api.staging.doc-rag.com"}'],
+    });
+    const [secret] = ofType(run, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret");
+    assert.equal(secret!.inputs["secretName"], "KUBECONFIG");
+    assert.ok(isSecret(secret!.inputs["value"]));
+    assert.equal(unwrapSecrets(secret!.inputs["value"]), "apiVersion: v1");
+    assert.deepEqual(
+      ofType(run, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").map((v) => [
+        v.inputs["variableName"],
+        v.inputs["value"],
+      ]),
+      [
+        ["ENVIRONMENT", "staging"],
+        ["API_HOST", "api.staging.doc-rag.com"],
+      ],
+    );
+    const plain = await runStack("staging", { overrides: ['doc-rag:githubEnvironmentSecrets={"KUBECONFIG":"x"}'] });
+    assert.match(plain.error?.message ?? "", /doc-rag:githubEnvironmentSecrets: must be set as a secret/);
+  });
+});
+
+describe("governance: the repository and its rulesets", () => {
+  it("are owned by production alone by default, so two stacks never fight over them", async () => {
+    assert.equal(ofType(runs.production, REPOSITORY).length, 1);
+    assert.equal(ofType(runs.staging, REPOSITORY).length, 0);
+    assert.equal(ofType(runs.staging, RULESET).length, 0);
+    const moved = await runStack("staging", { overrides: ["doc-rag:github.manageRepository=true"] });
+    assert.equal(ofType(moved, REPOSITORY).length, 1);
+  });
+
+  it("turns on vulnerability alerts, secret scanning with push protection and Dependabot, squash-only merges, branch deletion", () => {
+    const repo = one(runs.production, REPOSITORY);
+    assert.equal(repo["vulnerabilityAlerts"], true);
+    assert.deepEqual(repo["securityAndAnalysis"], {
+      secretScanning: { status: "enabled" },
+      secretScanningPushProtection: { status: "enabled" },
+    });
+    assert.deepEqual(
+      [repo["allowSquashMerge"], repo["allowMergeCommit"], repo["allowRebaseMerge"], repo["deleteBranchOnMerge"]],
+      [true, false, false, true],
+    );
+    assert.equal(repo["visibility"], "private");
+    assert.equal(
+      one(runs.production, "github:index/repositoryDependabotSecurityUpdates:RepositoryDependabotSecurityUpdates")[
+        "enabled"
+      ],
+      true,
+    );
+    const codeowners = one(runs.production, "github:index/repositoryFile:RepositoryFile");
+    assert.equal(codeowners["file"], ".github/CODEOWNERS");
+    assert.match(codeowners["content"], /^\* @doc-rag\/platform @doc-rag\/senior-devs$/m);
+    const repository = ofType(runs.production, REPOSITORY)[0]!;
+    assert.ok(repository.options.protect && repository.options.retainOnDelete);
+  });
+
+  it("protects main (2 approvals) and develop (1) with the same rules and no bypass", () => {
+    for (const [branch, approvals] of [
+      ["main", 2],
+      ["develop", 1],
+    ] as const) {
+      const r = ruleset(runs.production, branch);
+      assert.deepEqual(r.conditions, { refName: { includes: [`refs/heads/${branch}`], excludes: [] } });
+      assert.equal(r.enforcement, "active");
+      assert.deepEqual(r.rules?.pullRequest, {
+        requiredApprovingReviewCount: approvals,
+        dismissStaleReviewsOnPush: true,
+        requireCodeOwnerReview: true,
+        requireLastPushApproval: true,
+        requiredReviewThreadResolution: true,
+      });
+      assert.deepEqual(
+        [
+          (r as Values)["rules"].deletion,
+          (r as Values)["rules"].nonFastForward,
+          (r as Values)["rules"].requiredLinearHistory,
+        ],
+        [true, true, true],
+      );
+      assert.equal(r.rules?.requiredStatusChecks?.strictRequiredStatusChecksPolicy, true);
+      assert.equal(r.bypassActors, undefined);
+    }
+  });
+
+  it("requires exactly the checks of the pipeline jobs that gate merging, each naming a job that exists", () => {
+    const required = (ruleset(runs.production, "main").rules?.requiredStatusChecks?.requiredChecks ?? []) as {
+      context: string;
+    }[];
+    assert.deepEqual(
+      required.map((c) => c.context),
+      requiredChecks(),
+    );
+    for (const { context } of required) {
+      const job = PIPELINE.find(
+        (j) => context === j.name || (j.matrix ?? []).some((m) => context === `${j.name} (${m})`),
+      );
+      assert.ok(job?.gatesMerge, `${context} is a merge-gating job of the pipeline`);
+    }
+    assert.ok(required.some((c) => c.context === "test (stable)"));
+    assert.deepEqual(runs.production.outputs["requiredChecks"], requiredChecks());
+  });
+
+  it("reaches OpenSSF Scorecard's Branch-Protection maximum on main, computed from the recorded ruleset", () => {
+    const main = ruleset(runs.production, "main");
+    assert.equal(branchProtectionScore(main), 10);
+    // The scorer is not a constant: each missing protection costs its tier.
+    assert.equal(branchProtectionScore(ruleset(runs.production, "develop")), 8);
+    assert.equal(
+      branchProtectionScore({
+        ...main,
+        rules: { ...main.rules, pullRequest: { ...main.rules?.pullRequest, dismissStaleReviewsOnPush: false } },
+      }),
+      9,
+    );
+    assert.equal(branchProtectionScore({ ...main, rules: { ...main.rules, nonFastForward: false } }), 0);
+  });
+});
+
+describe("governance: dev", () => {
+  it("creates no GitHub or Pulumi Cloud resource, and refuses GitHub config", async () => {
+    assert.deepEqual(
+      runs.dev.resources
+        .filter((r) => /^(github|pulumiservice):|^pulumi:providers:(github|pulumiservice)/.test(r.type))
+        .map((r) => r.type),
+      [],
+    );
+    const refused = await runStack("dev", { overrides: ['doc-rag:github={"owner":"doc-rag"}'] });
+    assert.match(refused.error?.message ?? "", /doc-rag:github: must not be set in dev: dev has no GitHub governance/);
+  });
+});
