@@ -4,7 +4,16 @@ import { parse } from "yaml";
 import { PIPELINE, requiredChecks } from "../components/governance/pipeline";
 import { workflowFiles } from "../components/governance/workflows";
 import type { RulesetProps } from "../policies/github";
-import { isSecret, mockDigest, ofType, runStack, unwrapSecrets, type StackRun } from "./harness";
+import {
+  isSecret,
+  mockDigest,
+  ofType,
+  PROJECT_ROOT,
+  runStack,
+  stackPackConfig,
+  unwrapSecrets,
+  type StackRun,
+} from "./harness";
 import { branchProtectionScore } from "./harness/scorecard";
 import { lintWorkflowFiles, writeFiles } from "./harness/tools";
 
@@ -271,5 +280,74 @@ describe("governance: the pipeline as code", () => {
       (f) => f.inputs["file"] === ".github/workflows/ci.yml",
     )!;
     assert.equal(ci.inputs["content"], files[".github/workflows/ci.yml"]);
+  });
+});
+
+describe("governance: Pulumi Deployments (the deployments program)", () => {
+  const root = path.join(PROJECT_ROOT, "deployments");
+  let run: StackRun;
+  before(async () => {
+    run = await runStack("settings", { root });
+    assert.equal(run.error, undefined, run.error?.message);
+  });
+  const settings = (stack: string) =>
+    ofType(run, "pulumiservice:index:DeploymentSettings").find((s) => s.inputs["stack"] === stack)!.inputs as Values;
+
+  it("updates staging on every merge to main and previews pull requests, with review stacks from staging", () => {
+    const staging = settings("staging");
+    assert.deepEqual([staging["organization"], staging["project"]], ["doc-rag", "doc-rag"]);
+    assert.deepEqual(staging["github"], {
+      repository: "doc-rag/doc-rag-platform",
+      deployCommits: true,
+      previewPullRequests: true,
+      pullRequestTemplate: true,
+    });
+    assert.deepEqual(staging["sourceContext"], { git: { branch: "refs/heads/main", repoDir: "." } });
+    assert.deepEqual(staging["operationContext"].preRunCommands, ["npm ci --prefix policies"]);
+  });
+
+  it("never deploys production on a merge: it goes through the promotion workflow's approvals", () => {
+    assert.equal(settings("production")["github"].deployCommits, false);
+    assert.equal(settings("production")["github"].previewPullRequests, true);
+  });
+
+  it("detects drift on a schedule for both stacks", () => {
+    assert.deepEqual(
+      ofType(run, "pulumiservice:index:DriftSchedule").map((d) => [
+        d.inputs["stack"],
+        d.inputs["scheduleCron"],
+        d.inputs["autoRemediate"],
+      ]),
+      [
+        ["staging", "0 */6 * * *", false],
+        ["production", "0 */6 * * *", false],
+      ],
+    );
+  });
+
+  it("publishes the policy pack and enforces it on each stack with that stack's policy config", () => {
+    const pack = ofType(run, "pulumiservice:index:PolicyPack")[0]!.inputs as Values;
+    assert.deepEqual([pack["name"], pack["sourcePath"]], ["doc-rag-security", "../policies"]);
+    for (const stack of ["staging", "production"]) {
+      const group = ofType(run, "pulumiservice:index:PolicyGroup").find((g) => g.inputs["name"] === `doc-rag-${stack}`)!
+        .inputs as Values;
+      assert.equal(group["mode"], "preventative");
+      assert.deepEqual(group["stacks"], [{ name: stack, routingProject: "doc-rag" }]);
+      assert.deepEqual(group["policyPacks"][0].config, stackPackConfig(stack));
+    }
+  });
+
+  it("is a separate program, so no platform stack manages its own deployment settings", () => {
+    for (const stack of ["dev", "staging", "production"])
+      assert.equal(
+        runs[stack as keyof typeof runs].resources.filter((r) => r.type.startsWith("pulumiservice:")).length,
+        0,
+      );
+  });
+
+  it("refuses a configuration without an organization, naming the key", async () => {
+    const bad = await runStack("settings", { root, overrides: ["doc-rag-deployments:organization="] });
+    assert.match(bad.error?.message ?? "", /doc-rag-deployments:organization: must not be empty \(got ""\)/);
+    assert.equal(bad.resources.length, 0);
   });
 });

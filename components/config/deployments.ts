@@ -1,0 +1,55 @@
+/**
+ * Config of the small deployments program (`deployments/`), which manages Pulumi Deployments
+ * for the platform's stacks from a stack of its own: a stack must not manage its own settings.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { strictObject } from "./primitives";
+
+export const DEPLOYMENTS_PROJECT = "doc-rag-deployments";
+
+const deploymentsSchema = strictObject({
+  organization: z.string({ error: "must be the Pulumi Cloud organization" }).min(1, "must not be empty"),
+  /** The platform program's project and the stacks it deploys. */
+  project: z.string().min(1).default("doc-rag"),
+  /** This repository on GitHub (owner/name), where Deployments fetch the program. */
+  repository: z
+    .string({ error: "must be a string" })
+    .regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "must be owner/name")
+    .default("doc-rag/doc-rag-platform"),
+  branch: z.string().min(1).default("main"),
+  /** When drift detection runs (cron, UTC). */
+  driftSchedule: z
+    .string({ error: "must be a string" })
+    .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression such as "0 */6 * * *"')
+    .default("0 */6 * * *"),
+  /** Pull-request review stacks live this many hours after they are created. */
+  reviewStackTtlHours: z.number().int().min(1).max(720, "must be between 1 and 720").default(72),
+});
+
+export type DeploymentsConfig = z.output<typeof deploymentsSchema>;
+
+/** Validates `doc-rag-deployments:*` config; throws one error naming every bad key and value. */
+export function parseDeploymentsConfig(raw: Record<string, string>): DeploymentsConfig {
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const [namespace, name] = key.split(":", 2);
+    if (namespace !== DEPLOYMENTS_PROJECT || !name) continue;
+    try {
+      values[name] = JSON.parse(value);
+    } catch {
+      values[name] = value;
+    }
+  }
+  const result = deploymentsSchema.safeParse(values, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const input = (issue as { input?: unknown }).input;
+    return `${DEPLOYMENTS_PROJECT}:${issue.path.join(".")}: ${issue.message}${input === undefined ? "" : ` (got ${JSON.stringify(input)})`}`;
+  });
+  throw new pulumi.RunError(`Invalid deployments configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+}
+
+export function loadDeploymentsConfig(): DeploymentsConfig {
+  return parseDeploymentsConfig(pulumi.runtime.allConfig());
+}

@@ -1,0 +1,89 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as pulumiservice from "@pulumi/pulumiservice";
+import type { DeploymentsConfig } from "../config/deployments";
+
+/** How each platform stack is deployed by Pulumi Deployments. */
+export const DEPLOYED_STACKS = {
+  // A merge to main updates staging; pull requests get previews and review stacks.
+  staging: { deployCommits: true, previewPullRequests: true, pullRequestTemplate: true },
+  // Production never deploys on a merge: it goes through the promotion workflow's approvals.
+  production: { deployCommits: false, previewPullRequests: true, pullRequestTemplate: false },
+} as const;
+
+export interface PolicyPackSource {
+  name: string;
+  version: string;
+  /** Where the pack's program is, relative to the deployments program. */
+  sourcePath: string;
+  /** Each stack's policy config (policies/config/<stack>.json). */
+  configs: Record<keyof typeof DEPLOYED_STACKS, Record<string, unknown>>;
+}
+
+/**
+ * Pulumi Deployments for the platform's stacks, managed from the separate deployments program:
+ * deployment settings (source, triggers, the commands that install the program and its policy
+ * pack), drift detection on a schedule, and the policy pack published and enforced per stack
+ * with that stack's config, so every preview and update in Deployments runs the pack.
+ */
+export class PulumiDeployments extends pulumi.ComponentResource {
+  constructor(
+    name: string,
+    args: { config: DeploymentsConfig; policyPack: PolicyPackSource },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super("doc-rag:governance:PulumiDeployments", name, {}, opts);
+    const cfg = args.config;
+    const child = { parent: this };
+    const pack = new pulumiservice.PolicyPack(
+      `${name}-policy-pack`,
+      {
+        organization: cfg.organization,
+        name: args.policyPack.name,
+        versionTag: args.policyPack.version,
+        sourcePath: args.policyPack.sourcePath,
+      },
+      child,
+    );
+
+    for (const [stack, triggers] of Object.entries(DEPLOYED_STACKS) as [
+      keyof typeof DEPLOYED_STACKS,
+      (typeof DEPLOYED_STACKS)[keyof typeof DEPLOYED_STACKS],
+    ][]) {
+      const target = { organization: cfg.organization, project: cfg.project, stack };
+      new pulumiservice.DeploymentSettings(
+        `${name}-${stack}-settings`,
+        {
+          ...target,
+          sourceContext: { git: { branch: `refs/heads/${cfg.branch}`, repoDir: "." } },
+          github: { repository: cfg.repository, ...triggers },
+          operationContext: {
+            // The pack has its own package; Deployments install the program's.
+            preRunCommands: ["npm ci --prefix policies"],
+            options: { skipIntermediateDeployments: true },
+          },
+        },
+        child,
+      );
+      new pulumiservice.DriftSchedule(
+        `${name}-${stack}-drift`,
+        { ...target, scheduleCron: cfg.driftSchedule, autoRemediate: false },
+        child,
+      );
+      new pulumiservice.PolicyGroup(
+        `${name}-${stack}-policies`,
+        {
+          organizationName: cfg.organization,
+          name: `${cfg.project}-${stack}`,
+          entityType: "stacks",
+          mode: "preventative",
+          stacks: [{ name: stack, routingProject: cfg.project }],
+          policyPacks: [
+            { name: args.policyPack.name, versionTag: args.policyPack.version, config: args.policyPack.configs[stack] },
+          ],
+        },
+        { ...child, dependsOn: [pack] },
+      );
+    }
+    this.registerOutputs({});
+  }
+}
