@@ -293,14 +293,14 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
   const settings = (stack: string) =>
     ofType(run, "pulumiservice:index:DeploymentSettings").find((s) => s.inputs["stack"] === stack)!.inputs as Values;
 
-  it("updates staging on every merge to main and previews pull requests, with review stacks from staging", () => {
+  it("updates staging on every merge to main and previews pull requests (staging is no review-stack template)", () => {
     const staging = settings("staging");
     assert.deepEqual([staging["organization"], staging["project"]], ["doc-rag", "doc-rag"]);
     assert.deepEqual(staging["github"], {
       repository: "doc-rag/doc-rag-platform",
       deployCommits: true,
       previewPullRequests: true,
-      pullRequestTemplate: true,
+      pullRequestTemplate: false,
     });
     assert.deepEqual(staging["sourceContext"], { git: { branch: "refs/heads/main", repoDir: "." } });
     assert.deepEqual(staging["operationContext"].preRunCommands, ["npm ci --prefix policies"]);

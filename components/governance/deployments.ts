@@ -4,8 +4,9 @@ import type { DeploymentsConfig } from "../config/deployments";
 
 /** How each platform stack is deployed by Pulumi Deployments. */
 export const DEPLOYED_STACKS = {
-  // A merge to main updates staging; pull requests get previews and review stacks.
-  staging: { deployCommits: true, previewPullRequests: true, pullRequestTemplate: true },
+  // A merge to main updates staging; pull requests get previews. Staging is not a review-stack
+  // template: a copy of its config would fight staging over its namespaces, Vault and GitHub.
+  staging: { deployCommits: true, previewPullRequests: true, pullRequestTemplate: false },
   // Production never deploys on a merge: it goes through the promotion workflow's approvals.
   production: { deployCommits: false, previewPullRequests: true, pullRequestTemplate: false },
 } as const;
