@@ -4,7 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { ConfigError } from "./index";
 import { strictObject } from "./primitives";
+import { formatIssue } from "./problems";
 
 export const DEPLOYMENTS_PROJECT = "doc-rag-deployments";
 
@@ -29,7 +31,7 @@ const deploymentsSchema = strictObject({
 
 export type DeploymentsConfig = z.output<typeof deploymentsSchema>;
 
-/** Validates `doc-rag-deployments:*` config; throws one error naming every bad key and value. */
+/** Validates `doc-rag-deployments:*` config; throws a ConfigError naming every bad key and value. */
 export function parseDeploymentsConfig(raw: Record<string, string>): DeploymentsConfig {
   const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
@@ -43,11 +45,7 @@ export function parseDeploymentsConfig(raw: Record<string, string>): Deployments
   }
   const result = deploymentsSchema.safeParse(values, { reportInput: true });
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const input = (issue as { input?: unknown }).input;
-    return `${DEPLOYMENTS_PROJECT}:${issue.path.join(".")}: ${issue.message}${input === undefined ? "" : ` (got ${JSON.stringify(input)})`}`;
-  });
-  throw new pulumi.RunError(`Invalid deployments configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  throw new ConfigError(result.error.issues.map((issue) => formatIssue(issue, DEPLOYMENTS_PROJECT)));
 }
 
 export function loadDeploymentsConfig(): DeploymentsConfig {

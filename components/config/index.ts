@@ -11,6 +11,7 @@ import { deliverySchema, servicesSchema } from "./delivery";
 import { environmentSecretsSchema, githubSchema } from "./governance";
 import { clusterDnsSchema, namespacesSchema } from "./namespaces";
 import { dnsLabel } from "./primitives";
+import { describeValue, formatIssue, SECRET_VALUE } from "./problems";
 import { observabilitySchema, receiverUrl } from "./observability";
 import { egressSchema, vaultSchema } from "./secrets";
 
@@ -242,36 +243,9 @@ export class ConfigError extends pulumi.RunError {
   }
 }
 
-function describeValue(value: unknown): string {
-  return value === undefined ? "nothing" : JSON.stringify(value);
-}
-
-function keyPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, i) => {
-      const s = String(part);
-      if (i === 0) return `${PROJECT}:${s}`;
-      if (typeof part === "number") return `[${s}]`;
-      return /^[A-Za-z_][\w-]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
-    })
-    .join("");
-}
-
-function formatIssue(issue: z.core.$ZodIssue): string {
-  const where = keyPath(issue.path);
-  if (issue.code === "unrecognized_keys") {
-    return `${where}: ${issue.message}`;
-  }
-  const input = (issue as { input?: unknown }).input;
-  if (input === undefined) {
-    return `${where}: is required; ${issue.message.replace(/^Invalid input: /, "")}`;
-  }
-  const declared = CONFIG_KEYS[String(issue.path[0]) as keyof Keys] as ConfigKey<z.ZodType> | undefined;
-  return `${where}: ${issue.message} (got ${declared?.secret ? SECRET_VALUE : describeValue(input)})`;
-}
-
-/** How a secret value is shown in an error: never the value itself. */
-const SECRET_VALUE = "[secret]";
+/** Which top-level keys are secret, so their values never appear in an error. */
+const isSecretKey = (name: string) =>
+  (CONFIG_KEYS[name as keyof Keys] as ConfigKey<z.ZodType> | undefined)?.secret ?? false;
 
 function decode(kind: ConfigKeyKind, raw: string): unknown {
   if (kind === "string") return raw;
@@ -310,7 +284,7 @@ export function parseConfig(raw: Record<string, string>, secretKeys: ReadonlySet
   }
   const result = stackSchema.safeParse(values, { reportInput: true });
   if (!result.success) {
-    problems.push(...result.error.issues.map(formatIssue));
+    problems.push(...result.error.issues.map((issue) => formatIssue(issue, PROJECT, isSecretKey)));
   }
   if (problems.length > 0 || !result.success) {
     throw new ConfigError(problems);
