@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, pinnedRelease } from "../charts";
 import type { PostgresConfig } from "../config";
+import { toEndpoint } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import { DELIVERED_SECRETS } from "../secrets/catalog";
 import { dataServiceRules, serviceHost, type DataServiceArgs, type Endpoint } from "./common";
@@ -146,15 +147,13 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       name: "postgres-to-kubernetes-api",
       podLabels: instances,
       direction: "egress",
-      peers: [{ cidrs: api.cidrs }],
-      ports: api.ports,
+      ...toEndpoint(api),
     });
     rule("operator-to-kubernetes-api", {
       name: "cnpg-operator-to-kubernetes-api",
       podLabels: operatorPods,
       direction: "egress",
-      peers: [{ cidrs: api.cidrs }],
-      ports: api.ports,
+      ...toEndpoint(api),
     });
     rule("webhook-from-kubernetes-api", {
       name: "cnpg-webhook-from-kubernetes-api",
@@ -175,8 +174,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         name: "postgres-to-object-store",
         podLabels: instances,
         direction: "egress",
-        peers: [{ cidrs: args.egress.objectStore.cidrs }],
-        ports: args.egress.objectStore.ports,
+        ...toEndpoint(args.egress.objectStore),
       });
     }
 

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, pinnedRelease } from "../charts";
 import type { DeliveryConfig, EgressConfig } from "../config";
-import { trafficRules } from "../platform/networkPolicy";
+import { allowWithinNamespace, toEndpoint, trafficRules } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import { HTTP_PORT } from "./podTemplate";
 
@@ -242,21 +242,12 @@ export class Edge extends pulumi.ComponentResource {
       peers: [{ namespace: args.applicationNamespace, podLabels: { "app.kubernetes.io/name": "api" } }],
       ports: [HTTP_PORT],
     });
-    for (const direction of ["ingress", "egress"] as const) {
-      gw(`within-namespace-${direction}`, {
-        name: `gateway-within-namespace-${direction}`,
-        podLabels: {},
-        direction,
-        peers: [{ namespace: args.gatewayNamespace }],
-        ports: [],
-      });
-    }
+    allowWithinNamespace(gw, "gateway-within-namespace", args.gatewayNamespace);
     gw("to-kubernetes-api", {
       name: "gateway-to-kubernetes-api",
       podLabels: {},
       direction: "egress",
-      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
-      ports: args.egress.kubernetesApi.ports,
+      ...toEndpoint(args.egress.kubernetesApi),
     });
     // cert-manager: the API server, its webhook, and Let's Encrypt.
     const cm = trafficRules(this, `${name}-cert-manager`, args.securityNamespace, args.labels);
@@ -265,15 +256,13 @@ export class Edge extends pulumi.ComponentResource {
       name: "cert-manager-to-kubernetes-api",
       podLabels: certManagerPods,
       direction: "egress",
-      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
-      ports: args.egress.kubernetesApi.ports,
+      ...toEndpoint(args.egress.kubernetesApi),
     });
     cm("to-acme", {
       name: "cert-manager-to-acme",
       podLabels: certManagerPods,
       direction: "egress",
-      peers: [{ cidrs: args.egress.acme.cidrs }],
-      ports: args.egress.acme.ports,
+      ...toEndpoint(args.egress.acme),
     });
     cm("webhook-from-kubernetes-api", {
       name: "cert-manager-webhook-from-kubernetes-api",

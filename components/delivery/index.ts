@@ -6,7 +6,7 @@ import { QDRANT_GRPC_PORT, QDRANT_HTTP_PORT, QDRANT_PODS } from "../data/qdrant"
 import { VALKEY_PODS, VALKEY_PORT } from "../data/valkey";
 import { standardLabels } from "../labels";
 import { COLLECTOR, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../observability/tracing";
-import { trafficRules } from "../platform/networkPolicy";
+import { toEndpoint, trafficRules } from "../platform/networkPolicy";
 import { DOC_RAG_SERVICES, type DocRagService } from "../services";
 import { metricsAdapter } from "./autoscaling";
 import { APP_CONFIG, HTTP_PORT } from "./podTemplate";
@@ -195,8 +195,7 @@ export class Delivery extends pulumi.ComponentResource {
       name: "delivery-to-kubernetes-api",
       podLabels: {},
       direction: "egress",
-      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
-      ports: args.egress.kubernetesApi.ports,
+      ...toEndpoint(args.egress.kubernetesApi),
     });
     rule("to-prometheus", {
       name: "delivery-to-prometheus",

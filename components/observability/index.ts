@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EgressConfig, Environment, NamespaceRole, ObservabilityConfig } from "../config";
 import { standardLabels } from "../labels";
-import { trafficRules } from "../platform/networkPolicy";
+import { allowWithinNamespace, toEndpoint, trafficRules } from "../platform/networkPolicy";
 import { EXPORTER_METRICS_PORT, METRICS_PORT } from "../services";
 import { alertGroups, renderRules } from "./alerts";
 import { DASHBOARD_LABEL, dashboardModel, dashboards } from "./dashboards";
@@ -118,15 +118,7 @@ export class Observability extends pulumi.ComponentResource {
     }
 
     const rule = trafficRules(this, name, ns.monitoring, labels);
-    for (const direction of ["ingress", "egress"] as const) {
-      rule(`within-namespace-${direction}`, {
-        name: `monitoring-within-namespace-${direction}`,
-        podLabels: {},
-        direction,
-        peers: [{ namespace: ns.monitoring }],
-        ports: [],
-      });
-    }
+    allowWithinNamespace(rule, "monitoring-within-namespace", ns.monitoring);
     rule("prometheus-scrapes-cluster", {
       name: "prometheus-scrapes-every-namespace",
       podLabels: PROMETHEUS_PODS,
@@ -138,22 +130,19 @@ export class Observability extends pulumi.ComponentResource {
       name: "prometheus-scrapes-nodes",
       podLabels: PROMETHEUS_PODS,
       direction: "egress",
-      peers: [{ cidrs: args.egress.nodes.cidrs }],
-      ports: args.egress.nodes.ports,
+      ...toEndpoint(args.egress.nodes),
     });
     rule("to-kubernetes-api", {
       name: "monitoring-to-kubernetes-api",
       podLabels: {},
       direction: "egress",
-      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
-      ports: args.egress.kubernetesApi.ports,
+      ...toEndpoint(args.egress.kubernetesApi),
     });
     rule("alertmanager-to-receivers", {
       name: "alertmanager-to-receivers",
       podLabels: ALERTMANAGER_PODS,
       direction: "egress",
-      peers: [{ cidrs: args.egress.alerting.cidrs }],
-      ports: args.egress.alerting.ports,
+      ...toEndpoint(args.egress.alerting),
     });
     for (const [suffix, podLabels, port] of [
       ["prometheus-operator", OPERATOR_PODS, OPERATOR_WEBHOOK_PORT],
@@ -195,15 +184,13 @@ export class Observability extends pulumi.ComponentResource {
       name: "fluent-bit-to-opensearch",
       podLabels: fluentBit,
       direction: "egress",
-      peers: [{ cidrs: args.egress.logs.cidrs }],
-      ports: args.egress.logs.ports,
+      ...toEndpoint(args.egress.logs),
     });
     agentRule("fluent-bit-to-kubernetes-api", {
       name: "fluent-bit-to-kubernetes-api",
       podLabels: fluentBit,
       direction: "egress",
-      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
-      ports: args.egress.kubernetesApi.ports,
+      ...toEndpoint(args.egress.kubernetesApi),
     });
     agentRule("metrics-from-prometheus", {
       name: "metrics-from-prometheus",

@@ -4,6 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import type { Endpoint } from "../config";
 
 /**
  * Pods in a namespace (all of them when no labels are given), pods in every namespace, or
@@ -73,4 +74,26 @@ export function trafficRules(
   labels: Record<string, string>,
 ): (suffix: string, rule: Rule) => k8s.networking.v1.NetworkPolicy {
   return (suffix, rule) => allowTraffic(`${prefix}-${suffix}`, { ...rule, namespace, labels }, { parent });
+}
+
+/** The peers and ports of an address outside the cluster, as a rule's destination. */
+export function toEndpoint(endpoint: Endpoint): Pick<Rule, "peers" | "ports"> {
+  return { peers: [{ cidrs: endpoint.cidrs }], ports: endpoint.ports };
+}
+
+/** Lets every pod of the namespace talk to every other, both ways (`<name>-ingress`, `<name>-egress`). */
+export function allowWithinNamespace(
+  rule: ReturnType<typeof trafficRules>,
+  name: string,
+  namespace: pulumi.Input<string>,
+): void {
+  for (const direction of ["ingress", "egress"] as const) {
+    rule(`within-namespace-${direction}`, {
+      name: `${name}-${direction}`,
+      podLabels: {},
+      direction,
+      peers: [{ namespace }],
+      ports: [],
+    });
+  }
 }

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, pinnedRelease } from "../charts";
 import type { EgressConfig } from "../config";
-import { trafficRules } from "../platform/networkPolicy";
+import { toEndpoint, trafficRules } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import {
   KUBERNETES_AUTH_PATH,
@@ -84,15 +84,13 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
       name: "external-secrets-to-kubernetes-api",
       podLabels: allPods,
       direction: "egress",
-      peers: [{ cidrs: api.cidrs }],
-      ports: api.ports,
+      ...toEndpoint(api),
     });
     policy("to-vault", {
       name: "external-secrets-to-vault",
       podLabels: controller,
       direction: "egress",
-      peers: [{ cidrs: args.egress.vault.cidrs }],
-      ports: args.egress.vault.ports,
+      ...toEndpoint(args.egress.vault),
     });
     policy("webhook-from-kubernetes-api", {
       name: "external-secrets-webhook-from-kubernetes-api",
