@@ -5,7 +5,8 @@ import { POSTGRES_PORT, POSTGRES_PODS, postgresEndpoint } from "../data/postgres
 import { QDRANT_GRPC_PORT, QDRANT_HTTP_PORT, QDRANT_PODS } from "../data/qdrant";
 import { VALKEY_PODS, VALKEY_PORT } from "../data/valkey";
 import { standardLabels } from "../labels";
-import { COLLECTOR, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../observability/tracing";
+import { PROMETHEUS_PODS, PROMETHEUS_PORT, prometheusUrl } from "../observability/metrics";
+import { COLLECTOR_PODS, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../observability/tracing";
 import { toEndpoint, trafficRules } from "../platform/networkPolicy";
 import { DOC_RAG_SERVICES, type DocRagService } from "../services";
 import { metricsAdapter } from "./autoscaling";
@@ -66,7 +67,7 @@ export class Delivery extends pulumi.ComponentResource {
     const production = args.environment === "production";
     const progressive = args.environment !== "dev";
     const labels = standardLabels("delivery", args.environment);
-    const prometheusUrl = `http://kube-prometheus-stack-prometheus.${args.monitoringNamespace}.svc:9090`;
+    const prometheus = prometheusUrl(args.monitoringNamespace);
     const child = { parent: this };
 
     const waitFor: pulumi.Resource[] = [args.applicationSecret];
@@ -76,12 +77,15 @@ export class Delivery extends pulumi.ComponentResource {
         { namespace: ns.delivery, highAvailability: production },
         { ...child, dependsOn: [args.monitoringCrds] },
       );
-      analysisTemplates({ namespace: ns.application, labels, prometheusUrl }, { ...child, dependsOn: [controller] });
+      analysisTemplates(
+        { namespace: ns.application, labels, prometheusUrl: prometheus },
+        { ...child, dependsOn: [controller] },
+      );
       waitFor.push(controller);
     }
     metricsAdapter(
       `${name}-metrics-adapter`,
-      { namespace: ns.delivery, prometheusUrl, highAvailability: production },
+      { namespace: ns.delivery, prometheusUrl: prometheus, highAvailability: production },
       child,
     );
 
@@ -120,7 +124,7 @@ export class Delivery extends pulumi.ComponentResource {
     const collector: Destination = {
       name: "tracing",
       namespace: ns.monitoring,
-      podLabels: { "app.kubernetes.io/name": `${COLLECTOR}-collector` },
+      podLabels: COLLECTOR_PODS,
       ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
     };
     const strategyOf = (svc: DocRagService): Strategy => {
@@ -201,8 +205,8 @@ export class Delivery extends pulumi.ComponentResource {
       name: "delivery-to-prometheus",
       podLabels: {},
       direction: "egress",
-      peers: [{ namespace: ns.monitoring, podLabels: { "app.kubernetes.io/name": "prometheus" } }],
-      ports: [9090],
+      peers: [{ namespace: ns.monitoring, podLabels: PROMETHEUS_PODS }],
+      ports: [PROMETHEUS_PORT],
     });
     rule("adapter-from-kubernetes-api", {
       name: "metrics-adapter-from-kubernetes-api",
@@ -218,10 +222,10 @@ export class Delivery extends pulumi.ComponentResource {
       labels,
     )("prometheus-from-delivery", {
       name: "prometheus-from-delivery",
-      podLabels: { "app.kubernetes.io/name": "prometheus" },
+      podLabels: PROMETHEUS_PODS,
       direction: "ingress",
       peers: [{ namespace: ns.delivery }],
-      ports: [9090],
+      ports: [PROMETHEUS_PORT],
     });
     this.registerOutputs({});
   }

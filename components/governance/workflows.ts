@@ -5,6 +5,7 @@
  * every workflow is read-only by default, and nothing runs on `pull_request_target`.
  */
 import { stringify } from "yaml";
+import { DOC_RAG_SERVICES } from "../services";
 import { PIPELINE, type PipelineJob } from "./pipeline";
 
 /** Actions the workflows use, by commit SHA (the tag in the comment is what it was). */
@@ -88,7 +89,6 @@ export function workflowFiles(pipeline: PipelineJob[] = PIPELINE): Record<string
   };
   // Promotion runs the platform program (its repository in a variable) with the released tag
   // as every service's image; the environment's reviewers gate production.
-  const services = ["api", "chunker", "embedder", "retriever", "query-processor", "response-generator"];
   const deploy = (stack: string, needs?: string) => ({
     name: `deploy ${stack}`,
     "runs-on": RUNNER,
@@ -102,7 +102,7 @@ export function workflowFiles(pipeline: PipelineJob[] = PIPELINE): Record<string
       { uses: ACTIONS.pulumi },
       {
         run: [
-          `for svc in ${services.join(" ")}; do`,
+          `for svc in ${DOC_RAG_SERVICES.join(" ")}; do`,
           '  pulumi config set --stack "$STACK" --path "doc-rag:services.$svc.image.tag" "$TAG"',
           "done",
           'pulumi up --stack "$STACK" --yes --policy-pack policies --policy-pack-config "policies/config/$STACK.json"',

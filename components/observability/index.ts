@@ -7,10 +7,10 @@ import { EXPORTER_METRICS_PORT, METRICS_PORT } from "../services";
 import { alertGroups, renderRules } from "./alerts";
 import { DASHBOARD_LABEL, dashboardModel, dashboards } from "./dashboards";
 import { logShipping, METRICS_PORT as FLUENT_BIT_METRICS_PORT } from "./logs";
-import { MonitoringStack } from "./metrics";
+import { MonitoringStack, PROMETHEUS_PODS } from "./metrics";
 import { FALCO_METRICS_PORT, runtimeSecurity } from "./runtimeSecurity";
 import { SCRAPE_TARGETS, serviceMonitor } from "./scraping";
-import { COLLECTOR, OTLP_GRPC_PORT, OTLP_HTTP_PORT, Tracing } from "./tracing";
+import { COLLECTOR_PODS, OTLP_GRPC_PORT, OTLP_HTTP_PORT, Tracing } from "./tracing";
 
 export interface ObservabilityArgs {
   environment: Environment;
@@ -30,7 +30,6 @@ export interface ObservabilityArgs {
   receiverUrls: { paging?: string; chat?: string };
 }
 
-const PROMETHEUS_PODS = { "app.kubernetes.io/name": "prometheus" };
 const ALERTMANAGER_PODS = { "app.kubernetes.io/name": "alertmanager" };
 const OPERATOR_PODS = { app: "kube-prometheus-stack-operator" };
 const OPERATOR_WEBHOOK_PORT = 10250;
@@ -203,7 +202,7 @@ export class Observability extends pulumi.ComponentResource {
     // The Doc-RAG services send traces to the collector, and nothing else in their namespace may.
     rule("traces-from-application", {
       name: "otlp-from-application",
-      podLabels: { "app.kubernetes.io/name": `${COLLECTOR}-collector` },
+      podLabels: COLLECTOR_PODS,
       direction: "ingress",
       peers: [{ namespace: ns.application }],
       ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],

@@ -10,6 +10,11 @@ import { DASHBOARD_LABEL } from "./dashboards";
 /** The Secret Alertmanager reads its configuration from (key alertmanager.yaml). */
 export const ALERTMANAGER_CONFIG_SECRET = "alertmanager-doc-rag";
 export const RELEASE = "kube-prometheus-stack";
+export const PROMETHEUS_PODS = { "app.kubernetes.io/name": "prometheus" };
+export const PROMETHEUS_PORT = 9090;
+/** The chart names Prometheus's Service `<release>-prometheus`. */
+export const prometheusUrl = (namespace: string): string =>
+  `http://${RELEASE}-prometheus.${namespace}.svc:${PROMETHEUS_PORT}`;
 
 export interface MonitoringStackArgs {
   environment: Environment;

@@ -11,6 +11,7 @@ export const OTLP_HTTP_PORT = 4318;
 export const JAEGER_UI_PORT = 16686;
 /** The operator names each collector's Service `<name>-collector`. */
 export const COLLECTOR = "doc-rag";
+export const COLLECTOR_PODS = { "app.kubernetes.io/name": `${COLLECTOR}-collector` };
 export const JAEGER = "jaeger";
 const API_VERSION = "opentelemetry.io/v1beta1";
 const BADGER_PATH = "/badger";
