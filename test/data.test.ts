@@ -11,12 +11,11 @@ import {
   runStack,
   type RecordedResource,
   type StackRun,
+  type Values,
 } from "./harness";
 
 const HELM = "kubernetes:helm.sh/v3:Release";
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-
-type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- chart values are free-form
 
 const release = (run: StackRun, name: string) => find(run, HELM, name);
 const values = (run: StackRun, name: string) => release(run, name).inputs["values"] as Values;

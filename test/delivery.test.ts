@@ -1,7 +1,5 @@
 import * as assert from "node:assert/strict";
-import { find, mockDigest, ofType, runStack, type RecordedResource, type StackRun } from "./harness";
-
-type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- manifests are free-form
+import { find, mockDigest, ofType, runStack, type RecordedResource, type StackRun, type Values } from "./harness";
 
 const HELM = "kubernetes:helm.sh/v3:Release";
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";

@@ -1,7 +1,16 @@
 import * as assert from "node:assert/strict";
 import { parse } from "yaml";
 import type { RenderedRule } from "../components/observability/alerts";
-import { find, isSecret, ofType, runStack, unwrapSecrets, type RecordedResource, type StackRun } from "./harness";
+import {
+  find,
+  isSecret,
+  ofType,
+  runStack,
+  unwrapSecrets,
+  type RecordedResource,
+  type StackRun,
+  type Values,
+} from "./harness";
 import { runTool, writeFiles } from "./harness/tools";
 
 const HELM = "kubernetes:helm.sh/v3:Release";
@@ -10,7 +19,6 @@ const SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor";
 const PAGING_URL = "https://events.pager.example.org/hooks/doc-rag";
 const CHAT_URL = "https://hooks.slack.example.org/services/T0/B0/doc-rag";
 
-type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- chart values are free-form
 type Groups = { name: string; rules: RenderedRule[] }[];
 
 let production: StackRun;

@@ -71,7 +71,9 @@ export function renderTree(run: StackRun): string {
     const list = [...(children.get(parent) ?? [])].sort((a, b) => a.urn.localeCompare(b.urn));
     list.forEach((r, i) => {
       const last = i === list.length - 1;
-      const flags = [r.options.protect && "protected", r.options.retainOnDelete && "retained"].filter(Boolean);
+      const flags = [r.read && "read", r.options.protect && "protected", r.options.retainOnDelete && "retained"].filter(
+        Boolean,
+      );
       const suffix = flags.length ? `  [${flags.join(", ")}]` : "";
       lines.push(`${indent}${last ? "└─ " : "├─ "}${r.type}  ${r.name}${suffix}`);
       walk(r.urn, indent + (last ? "   " : "│  "));

@@ -29,7 +29,9 @@ export const CUSTOM_RESOURCE_MODELS: Record<string, string> = {
 };
 
 export function isKubernetesObject(resource: RecordedResource): boolean {
-  return resource.custom && resource.type.startsWith("kubernetes:") && !NOT_AN_OBJECT.test(resource.type);
+  return (
+    resource.custom && !resource.read && resource.type.startsWith("kubernetes:") && !NOT_AN_OBJECT.test(resource.type)
+  );
 }
 
 /** Every Kubernetes object of the run as a manifest (inputs are the object itself). */

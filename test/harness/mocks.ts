@@ -21,9 +21,20 @@ function kubernetesMetadata(args: MockResourceArgs): Record<string, unknown> {
   return { metadata: { ...metadata, name: metadata["name"] ?? `${args.name}-mock` } };
 }
 
+/**
+ * A CustomResourceDefinition read from the cluster (`.get` by its name, `<plural>.<group>`):
+ * the live object's name, group and plural, as the cluster would answer.
+ */
+function customResourceDefinition(args: MockResourceArgs): Record<string, unknown> {
+  if (!args.id) return kubernetesMetadata(args);
+  const [plural, ...group] = args.id.split(".");
+  return { metadata: { name: args.id }, spec: { group: group.join("."), names: { plural } } };
+}
+
 /** Outputs providers compute, by resource type token (or `kubernetes:*` for any object). */
 export const COMPUTED: Record<string, Computed> = {
   "kubernetes:*": kubernetesMetadata,
+  "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": customResourceDefinition,
   "random:index/randomPassword:RandomPassword": (args) => ({
     result: pulumi.secret(fakeValue("password", args.name)),
     bcryptHash: pulumi.secret(fakeValue("bcrypt", args.name)),

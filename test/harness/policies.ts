@@ -30,6 +30,8 @@ export interface PolicyTarget {
   opts?: Partial<PolicyResourceOptions>;
   dependencies?: string[];
   parent?: string;
+  /** Read, not managed: only stack policies see it. */
+  read?: boolean;
 }
 
 type PolicyConfigValue = EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>);
@@ -253,7 +255,8 @@ export async function evaluatePack(
       }
     };
     if (isStackPolicy(policy)) add(await runStackPolicy(policy, resources, config));
-    else for (const target of targets) add(await runResourcePolicy(policy, target, config), target);
+    else
+      for (const target of targets.filter((t) => !t.read)) add(await runResourcePolicy(policy, target, config), target);
   }
   report.mandatory = report.violations.filter((v) => v.enforcementLevel === "mandatory").length;
   report.advisory = report.violations.length - report.mandatory;
@@ -272,6 +275,7 @@ export function policyTargets(run: StackRun): PolicyTarget[] {
       opts: { protect: r.options.protect, ignoreChanges: r.options.ignoreChanges, aliases: r.options.aliases },
       dependencies: r.dependencies,
       ...(r.parent && { parent: r.parent }),
+      ...(r.read && { read: true }),
     }));
 }
 

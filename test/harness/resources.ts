@@ -10,6 +10,8 @@ export interface RecordedResource {
   /** The parent's URN; undefined for top-level resources. */
   parent?: string;
   custom: boolean;
+  /** Read from the provider (`.get`), not managed: its `inputs` are the state read. */
+  read?: boolean;
   /** Inputs as the engine receives them; secret values are wrapped (see `isSecret`). */
   inputs: Record<string, unknown>;
   /** Provider reference (`urn::id`) for custom resources. */
@@ -92,3 +94,6 @@ export function find(run: StackRun, type: string, name: string): RecordedResourc
 export function childrenOf(run: StackRun, parent: RecordedResource): RecordedResource[] {
   return run.resources.filter((r) => r.parent === parent.urn);
 }
+
+/** Free-form inputs (chart values, manifests, provider inputs), read by tests key by key. */
+export type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form by nature

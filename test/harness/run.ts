@@ -19,6 +19,11 @@ export interface RunOptions {
   secretOverrides?: readonly string[];
   /** Project directory; defaults to this repository. */
   root?: string;
+  /**
+   * Whose Pulumi.<stack>.yaml to read, when the stack is a copy of another's config (a review
+   * stack, which Deployments makes from the `pr` template). Default: the stack itself.
+   */
+  configFrom?: string;
 }
 
 // The parts of the engine's RegisterResourceRequest the harness reads.
@@ -39,8 +44,21 @@ interface RegisterRequest {
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 
+// The parts of the engine's ReadResourceRequest the harness reads.
+interface ReadRequest {
+  getId(): string;
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getDependenciesList(): string[];
+}
+
+type Callback = (err: unknown, resp: { getUrn(): string }) => void;
+
 interface MockMonitorLike {
-  registerResource(req: RegisterRequest, callback: (err: unknown, resp: { getUrn(): string }) => void): Promise<void>;
+  registerResource(req: RegisterRequest, callback: Callback): Promise<void>;
+  readResource(req: ReadRequest, callback: Callback): Promise<void>;
 }
 
 function describeAlias(alias: ReturnType<RegisterRequest["getAliasesList"]>[number]): string {
@@ -82,6 +100,42 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
       }
       callback(err, resp);
     });
+  // A read is in the engine's snapshot too (stack policies see it), with the state read as its props.
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, callback) =>
+    read(req, (err, resp) => {
+      if (!err) {
+        const state = mocks.newResource({
+          type: req.getType(),
+          name: req.getName(),
+          inputs: {},
+          provider: req.getProvider(),
+          custom: true,
+          id: req.getId(),
+        }) as { state: Record<string, unknown> };
+        into.push({
+          urn: resp.getUrn(),
+          type: req.getType(),
+          name: req.getName(),
+          ...(req.getParent() ? { parent: req.getParent() } : {}),
+          custom: true,
+          read: true,
+          inputs: state.state,
+          ...(req.getProvider() ? { provider: req.getProvider() } : {}),
+          dependencies: req.getDependenciesList(),
+          options: {
+            dependsOn: [],
+            protect: false,
+            retainOnDelete: false,
+            deleteBeforeReplace: false,
+            ignoreChanges: [],
+            aliases: [],
+            additionalSecretOutputs: [],
+          },
+        });
+      }
+      callback(err, resp);
+    });
 }
 
 /** Forgets the project's own modules, so the next import evaluates the program afresh. */
@@ -102,6 +156,9 @@ async function resolveOutput(value: unknown): Promise<unknown> {
   return isSecretOutput ? secret(resolved) : resolved;
 }
 
+/** The Pulumi Cloud organization the program sees under the harness. */
+export const MOCK_ORGANIZATION = "doc-rag";
+
 // Pulumi's runtime is process-global: runs take turns.
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -115,7 +172,7 @@ export function runStack(stack: string, options: RunOptions = {}): Promise<Stack
 async function runExclusive(stack: string, options: RunOptions): Promise<StackRun> {
   const root = options.root ?? PROJECT_ROOT;
   const input = applyOverrides(
-    applyOverrides(readStackConfig(root, stack), options.overrides ?? []),
+    applyOverrides(readStackConfig(root, options.configFrom ?? stack), options.overrides ?? []),
     options.secretOverrides ?? [],
     { secret: true },
   );
@@ -126,7 +183,7 @@ async function runExclusive(stack: string, options: RunOptions): Promise<StackRu
   const onRejection = (reason: unknown) => failures.push(asError(reason));
 
   pulumi.runtime.setAllConfig(input.config, input.secretKeys);
-  await pulumi.runtime.setMocks(mocks, input.project, stack, false);
+  await pulumi.runtime.setMocks(mocks, input.project, stack, false, MOCK_ORGANIZATION);
   recordRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitorLike, resources);
   forgetProgram(root);
   process.on("unhandledRejection", onRejection);
