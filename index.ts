@@ -3,29 +3,33 @@ import * as pulumi from "@pulumi/pulumi";
 import { dataEndpoints, dataServices } from "./components/data";
 import { Delivery } from "./components/delivery";
 import { GitHubGovernance } from "./components/governance/github";
+import { ReviewStackTtl } from "./components/governance/reviewTtl";
 import { postgresEndpoint } from "./components/data/postgres";
 import { loadConfig } from "./components/config";
 import { Observability } from "./components/observability";
+import { ApplicationMetrics } from "./components/observability/scraping";
 import { ClusterAddons } from "./components/platform/addons";
-import { namespaceNameMap, namespaceNames, platformNamespaces } from "./components/platform/namespaces";
+import { namespaceNames, ownedRoles, platformNamespaces } from "./components/platform/namespaces";
 import { kubernetesProvider } from "./components/platform/provider";
+import { SharedCluster } from "./components/platform/sharedCluster";
 import { PlatformSecrets } from "./components/secrets";
 
 const config = loadConfig();
 const provider = kubernetesProvider(config);
 const platform = platformNamespaces(config, provider);
-const addons = new ClusterAddons(
-  "addons",
-  { monitoringNamespace: platform.monitoring.name },
-  { providers: [provider] },
-);
-const monitoringCrds = addons.monitoringCrds;
+// A review stack uses the operators of the stack that owns its cluster; every other stack installs them.
+const shared = config.review && new SharedCluster("cluster", { providers: [provider] });
+const monitoringCrds = shared
+  ? shared.monitoringCrds
+  : new ClusterAddons("addons", { monitoringNamespace: platform.names.monitoring }, { providers: [provider] })
+      .monitoringCrds;
 
 const secrets = new PlatformSecrets(
   "secrets",
   {
     environment: config.environment,
-    namespaces: namespaceNameMap(platform),
+    namespaces: platform.names,
+    ownedRoles: ownedRoles(config),
     ...(config.vault ? { vault: config.vault } : {}),
     ...(config.vaultToken ? { vaultToken: config.vaultToken } : {}),
     egress: config.egress,
@@ -40,42 +44,67 @@ const secrets = new PlatformSecrets(
   },
   { providers: [provider] },
 );
-const data = dataServices(config, platform, secrets, monitoringCrds, { providers: [provider] });
-const observability = new Observability(
-  "observability",
-  {
-    environment: config.environment,
-    clusterName: config.clusterName,
-    namespaces: namespaceNameMap(platform),
-    dataNamespace: config.namespaces.data.name,
-    applicationNamespace: config.namespaces.application.name,
-    monitoringNamespace: config.namespaces.monitoring.name,
-    config: config.observability,
-    storageClass: config.storageClass,
-    protect: config.protectStatefulResources,
-    egress: config.egress,
-    monitoringCrds,
-    grafanaAdmin: secrets.delivered.grafana,
-    receiverUrls: {
-      ...(config.alertPagingUrl ? { paging: config.alertPagingUrl } : {}),
-      ...(config.alertChatUrl ? { chat: config.alertChatUrl } : {}),
-    },
-  },
+const data = dataServices(
+  config,
+  platform,
+  secrets,
+  monitoringCrds,
   { providers: [provider] },
+  shared && config.review
+    ? { namespace: config.review.postgresOperatorNamespace, crds: shared.postgresCrds }
+    : undefined,
 );
+const observability = shared
+  ? undefined
+  : new Observability(
+      "observability",
+      {
+        environment: config.environment,
+        clusterName: config.clusterName,
+        namespaces: platform.names,
+        dataNamespace: config.namespaces.data.name,
+        applicationNamespace: config.namespaces.application.name,
+        monitoringNamespace: config.namespaces.monitoring.name,
+        config: config.observability,
+        storageClass: config.storageClass,
+        protect: config.protectStatefulResources,
+        egress: config.egress,
+        monitoringCrds,
+        grafanaAdmin: secrets.secretOf("grafana"),
+        receiverUrls: {
+          ...(config.alertPagingUrl ? { paging: config.alertPagingUrl } : {}),
+          ...(config.alertChatUrl ? { chat: config.alertChatUrl } : {}),
+        },
+      },
+      { providers: [provider] },
+    );
+if (shared) {
+  // The owner's Prometheus scrapes the review stack's services.
+  new ApplicationMetrics(
+    "observability",
+    {
+      environment: config.environment,
+      applicationNamespace: platform.names.application,
+      prometheusNamespace: platform.names.monitoring,
+      monitoringCrds,
+    },
+    { providers: [provider] },
+  );
+}
 
 const delivery = new Delivery(
   "delivery",
   {
     environment: config.environment,
-    namespaces: namespaceNameMap(platform),
+    namespaces: platform.names,
     dataNamespace: config.namespaces.data.name,
     monitoringNamespace: config.namespaces.monitoring.name,
     services: config.services,
     delivery: config.delivery,
     egress: config.egress,
-    tracingEndpoint: observability.tracingEndpoint,
-    applicationSecret: secrets.delivered.application,
+    tracingEndpoint: observability?.tracingEndpoint,
+    sharedCluster: !!shared,
+    applicationSecret: secrets.secretOf("application"),
     monitoringCrds,
   },
   { providers: [provider], dependsOn: [data.postgres, data.valkey, data.qdrant] },
@@ -93,12 +122,15 @@ const governance =
       })
     : undefined;
 
+// Review stacks are destroyed after their TTL even if their pull request stays open.
+const reviewTtl = config.review && new ReviewStackTtl("review-ttl", { ttlHours: config.review.ttlHours });
+
 export const environment = config.environment;
 export const cluster = config.clusterName;
 export const namespaces = namespaceNames(platform);
 export const secretsBackend = secrets.backend;
 export const endpoints = dataEndpoints(data);
-export const tracingEndpoint = observability.tracingEndpoint;
+export const tracingEndpoint = observability?.tracingEndpoint;
 export const apiHost = delivery.apiHost;
 /** The image each service runs, as resolved to a digest. */
 export const images = pulumi.all(
@@ -106,3 +138,5 @@ export const images = pulumi.all(
 );
 /** The status checks the rulesets require (from the pipeline model); none without GitHub governance. */
 export const requiredChecks = governance?.requiredChecks ?? [];
+/** When a review stack is destroyed (its TTL); none outside review stacks. */
+export const reviewExpiresAt = reviewTtl ? reviewTtl.expiresAt : undefined;

@@ -13,11 +13,10 @@ import {
   stackPackConfig,
   unwrapSecrets,
   type StackRun,
+  type Values,
 } from "./harness";
 import { branchProtectionScore } from "./harness/scorecard";
 import { lintWorkflowFiles, writeFiles } from "./harness/tools";
-
-type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- provider inputs are free-form
 
 const ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment";
 const POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy";
@@ -309,6 +308,25 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
   it("never deploys production on a merge: it goes through the promotion workflow's approvals", () => {
     assert.equal(settings("production")["github"].deployCommits, false);
     assert.equal(settings("production")["github"].previewPullRequests, true);
+  });
+
+  it("makes the pr stack the review-stack template: never deployed itself, copied for each pull request", () => {
+    const template = settings("pr");
+    assert.deepEqual(template["github"], {
+      repository: "doc-rag/doc-rag-platform",
+      deployCommits: false,
+      previewPullRequests: false,
+      pullRequestTemplate: true,
+    });
+    // Copies run like staging: the same source and the same pre-run install of the pack.
+    assert.deepEqual(template["sourceContext"], settings("staging")["sourceContext"]);
+    assert.deepEqual(template["operationContext"], settings("staging")["operationContext"]);
+    assert.deepEqual(
+      ofType(run, "pulumiservice:index:DeploymentSettings")
+        .filter((s) => (s.inputs["github"] as Values)["pullRequestTemplate"])
+        .map((s) => s.inputs["stack"]),
+      ["pr"],
+    );
   });
 
   it("detects drift on a schedule for both stacks", () => {

@@ -162,7 +162,7 @@ describe("npm run plan", () => {
   it("rejects an unknown stack and bad arguments", async () => {
     const unknown = await plan(["qa", "--out", tmp]);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /unknown stack "qa".*stacks here: dev, production, staging/);
+    assert.match(unknown.stderr, /unknown stack "qa".*stacks here: dev, pr, production, staging/);
     assert.throws(() => parsePlanArgs([]), /usage: npm run plan/);
     assert.throws(() => parsePlanArgs(["dev", "staging"]), /usage: npm run plan/);
     assert.equal((await plan(["--bogus"])).code, 2);

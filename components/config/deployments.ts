@@ -25,8 +25,6 @@ const deploymentsSchema = strictObject({
     .string({ error: "must be a string" })
     .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression such as "0 */6 * * *"')
     .default("0 */6 * * *"),
-  /** Pull-request review stacks live this many hours after they are created. */
-  reviewStackTtlHours: z.number().int().min(1).max(720, "must be between 1 and 720").default(72),
 });
 
 export type DeploymentsConfig = z.output<typeof deploymentsSchema>;

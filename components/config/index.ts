@@ -13,6 +13,7 @@ import { clusterDnsSchema, namespacesSchema } from "./namespaces";
 import { dnsLabel } from "./primitives";
 import { describeValue, formatIssue, SECRET_VALUE } from "./problems";
 import { observabilitySchema, receiverUrl } from "./observability";
+import { REVIEW_ROLES, reviewNamespaceName, reviewSchema } from "./review";
 import { egressSchema, vaultSchema } from "./secrets";
 
 export * from "./names";
@@ -22,6 +23,8 @@ export type { EgressConfig, Endpoint, VaultConfig } from "./secrets";
 export type { ObservabilityConfig } from "./observability";
 export type { DeliveryConfig, ServiceConfig, ServicesConfig } from "./delivery";
 export type { GithubConfig } from "./governance";
+export type { ReviewConfig } from "./review";
+export { REVIEW_ROLES, reviewId } from "./review";
 export { NODE_AGENTS_POD_SECURITY } from "./namespaces";
 
 /** How a key's raw config string is decoded; also its declared type in Pulumi.yaml. */
@@ -140,6 +143,11 @@ export const CONFIG_KEYS = {
     deliverySchema.prefault({}),
     "How the services are delivered: {apiHost, acmeEmail, autoPromote, pauseScale}.",
   ),
+  review: key(
+    "object",
+    reviewSchema.optional(),
+    "Makes this stack the review-stack template (dev-shaped, on a cluster another stack owns): {ttlHours, postgresOperatorNamespace}. Its copies create only the application and data namespaces, suffixed with the pull request (pr-<number>); the other namespace roles name the owner's.",
+  ),
   github: key(
     "object",
     githubSchema.optional(),
@@ -194,6 +202,29 @@ const stackSchema = z
         problem(["vault"], cfg.vault, "must not be set in dev: dev keeps its secrets in Kubernetes Secrets");
     } else if (!cfg.vault) {
       problem(["vault"], undefined, `must be set in ${cfg.environment}: its secrets live in Vault`);
+    }
+    if (cfg.review) {
+      if (cfg.environment !== "dev") {
+        problem(
+          ["review"],
+          cfg.review,
+          `must not be set in ${cfg.environment}: review stacks are dev-shaped copies on a cluster that staging or production owns`,
+        );
+      }
+      if (!cfg.kubeContext && !cfg.kubeconfig) {
+        problem(
+          ["kubeContext"],
+          undefined,
+          "must be set (or kubeconfig) in a review stack: it names the shared cluster",
+        );
+      }
+      if (cfg.protectStatefulResources) {
+        problem(
+          ["protectStatefulResources"],
+          true,
+          "must be false in a review stack: its TTL and the pull request's close destroy it",
+        );
+      }
     }
     if (cfg.environment === "dev" && cfg.github) {
       problem(["github"], cfg.github, "must not be set in dev: dev has no GitHub governance");
@@ -256,11 +287,33 @@ function decode(kind: ConfigKeyKind, raw: string): unknown {
   }
 }
 
+/** A review stack's own namespaces carry its pull request in their names, so copies never share one. */
+function forReviewStack(config: StackConfig, stack: string): { config: StackConfig; problems: string[] } {
+  if (!config.review) return { config, problems: [] };
+  const namespaces = { ...config.namespaces };
+  const problems: string[] = [];
+  for (const role of REVIEW_ROLES) {
+    const name = reviewNamespaceName(namespaces[role].name, stack);
+    if (name.length > 63) {
+      problems.push(
+        `${PROJECT}:namespaces.${role}.name: is too long for review stacks: with the suffix it becomes ${JSON.stringify(name)} (${name.length} characters; a namespace name has at most 63) (got ${describeValue(namespaces[role].name)})`,
+      );
+    }
+    namespaces[role] = { ...namespaces[role], name };
+  }
+  return { config: { ...config, namespaces }, problems };
+}
+
 /**
  * Validates raw stack config (`doc-rag:key` → string, as Pulumi hands it to the program);
- * `secretKeys` are the full keys that were set with --secret. Pure: tests and tools may call it.
+ * `secretKeys` are the full keys that were set with --secret; `stack` names a review stack's
+ * namespaces. Pure: tests and tools may call it.
  */
-export function parseConfig(raw: Record<string, string>, secretKeys: ReadonlySet<string> = new Set()): StackConfig {
+export function parseConfig(
+  raw: Record<string, string>,
+  secretKeys: ReadonlySet<string> = new Set(),
+  stack = "",
+): StackConfig {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
   const allowed = Object.keys(CONFIG_KEYS);
@@ -289,7 +342,11 @@ export function parseConfig(raw: Record<string, string>, secretKeys: ReadonlySet
   if (problems.length > 0 || !result.success) {
     throw new ConfigError(problems);
   }
-  return result.data;
+  const review = forReviewStack(result.data, stack);
+  if (review.problems.length > 0) {
+    throw new ConfigError(review.problems);
+  }
+  return review.config;
 }
 
 /** Reads and validates this stack's config; throws before anything is registered. */
@@ -297,5 +354,5 @@ export function loadConfig(): StackConfig {
   const raw = pulumi.runtime.allConfig();
   // isConfigSecret is exported by the SDK's runtime but marked internal in its typings.
   const { isConfigSecret } = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
-  return parseConfig(raw, new Set(Object.keys(raw).filter((k) => isConfigSecret(k))));
+  return parseConfig(raw, new Set(Object.keys(raw).filter((k) => isConfigSecret(k))), pulumi.getStack());
 }

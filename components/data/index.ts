@@ -3,7 +3,7 @@ import type { StackConfig } from "../config";
 import { standardLabels } from "../labels";
 import type { PlatformNamespaces } from "../platform/namespaces";
 import type { PlatformSecrets } from "../secrets";
-import { PostgresDatabase } from "./postgres";
+import { PostgresDatabase, type PostgresDatabaseArgs } from "./postgres";
 import { QdrantStore } from "./qdrant";
 import { ValkeyCache } from "./valkey";
 
@@ -13,18 +13,22 @@ export interface DataServices {
   qdrant: QdrantStore;
 }
 
-/** PostgreSQL, Valkey and Qdrant in the data namespace, each with its credentials Secret. */
+/**
+ * PostgreSQL, Valkey and Qdrant in the data namespace, each with its credentials Secret; a
+ * review stack's PostgreSQL uses the cluster owner's operator (`sharedOperator`).
+ */
 export function dataServices(
   config: StackConfig,
   namespaces: PlatformNamespaces,
   secrets: PlatformSecrets,
   monitoringCrds: pulumi.Resource,
   opts: pulumi.ComponentResourceOptions,
+  sharedOperator?: PostgresDatabaseArgs["sharedOperator"],
 ): DataServices {
   const base = {
     namespace: config.namespaces.data.name,
     applicationNamespace: namespaces.application.name,
-    monitoringNamespace: namespaces.monitoring.name,
+    monitoringNamespace: namespaces.names.monitoring,
     labels: standardLabels("data", config.environment),
     storageClass: config.storageClass,
     protect: config.protectStatefulResources,
@@ -37,17 +41,22 @@ export function dataServices(
   return {
     postgres: new PostgresDatabase(
       "postgres",
-      { ...base, config: config.postgres, credentials: secrets.delivered.postgres },
+      {
+        ...base,
+        config: config.postgres,
+        credentials: secrets.secretOf("postgres"),
+        ...(sharedOperator ? { sharedOperator } : {}),
+      },
       inData,
     ),
     valkey: new ValkeyCache(
       "valkey",
-      { ...base, config: config.valkey, credentials: secrets.delivered.valkey },
+      { ...base, config: config.valkey, credentials: secrets.secretOf("valkey") },
       inData,
     ),
     qdrant: new QdrantStore(
       "qdrant",
-      { ...base, config: config.qdrant, credentials: secrets.delivered.qdrant },
+      { ...base, config: config.qdrant, credentials: secrets.secretOf("qdrant") },
       inData,
     ),
   };

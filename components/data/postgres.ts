@@ -24,6 +24,11 @@ export function postgresEndpoint(namespace: string): Endpoint {
 
 export interface PostgresDatabaseArgs extends DataServiceArgs {
   config: PostgresConfig;
+  /**
+   * The cluster owner's operator, in a review stack: nothing is installed, the Cluster waits for
+   * the operator's CRD, and the operator's network paths point at its namespace.
+   */
+  sharedOperator?: { namespace: string; crds: pulumi.Resource };
 }
 
 /** CloudNativePG's `cluster` chart values for the backups section (chart 0.5.0, in-tree Barman). */
@@ -67,23 +72,26 @@ export class PostgresDatabase extends pulumi.ComponentResource {
     const keep = { parent: this, protect: args.protect, retainOnDelete: args.protect };
 
     // Protected too: uninstalling the operator removes its CRDs, and with them every Cluster.
-    const operator = pinnedRelease(
-      `${name}-operator`,
-      {
-        chart: CHARTS.cloudnativePg,
-        name: OPERATOR_RELEASE,
-        namespace: args.namespace,
-        values: {
-          replicaCount: args.highAvailability ? 2 : 1,
-          crds: { create: true },
-          monitoring: { podMonitorEnabled: true },
-          podSecurityContext: RESTRICTED_POD,
-          containerSecurityContext: { ...RESTRICTED_CONTAINER, runAsUser: 10001, runAsGroup: 10001 },
-          resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+    const shared = args.sharedOperator;
+    const operator =
+      shared?.crds ??
+      pinnedRelease(
+        `${name}-operator`,
+        {
+          chart: CHARTS.cloudnativePg,
+          name: OPERATOR_RELEASE,
+          namespace: args.namespace,
+          values: {
+            replicaCount: args.highAvailability ? 2 : 1,
+            crds: { create: true },
+            monitoring: { podMonitorEnabled: true },
+            podSecurityContext: RESTRICTED_POD,
+            containerSecurityContext: { ...RESTRICTED_CONTAINER, runAsUser: 10001, runAsGroup: 10001 },
+            resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+          },
         },
-      },
-      { ...keep, dependsOn: [args.monitoringCrds] },
-    );
+        { ...keep, dependsOn: [args.monitoringCrds] },
+      );
 
     const credentials = DELIVERED_SECRETS.postgres.name;
     pinnedRelease(
@@ -107,7 +115,8 @@ export class PostgresDatabase extends pulumi.ComponentResource {
             enablePDB: true,
             enableSuperuserAccess: false,
             initdb: { database: cfg.database, owner: cfg.owner, secret: { name: credentials } },
-            monitoring: { enabled: true, podMonitor: { enabled: true }, prometheusRule: { enabled: true } },
+            // A review stack's alerts would page the cluster owner's receivers: metrics only.
+            monitoring: { enabled: true, podMonitor: { enabled: true }, prometheusRule: { enabled: !shared } },
             podSecurityContext: RESTRICTED_POD,
             securityContext: RESTRICTED_CONTAINER,
           },
@@ -127,20 +136,12 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       peers: { name: "replication", ports: [POSTGRES_PORT] },
     });
     const operatorPods = { "app.kubernetes.io/instance": OPERATOR_RELEASE };
-    const here = (podLabels: Record<string, string>) => ({ namespace: args.namespace, podLabels });
     const api = args.egress.kubernetesApi;
     rule("status-from-operator", {
       name: "postgres-status-from-operator",
       podLabels: instances,
       direction: "ingress",
-      peers: [here(operatorPods)],
-      ports: [STATUS_PORT],
-    });
-    rule("operator-to-status", {
-      name: "cnpg-operator-to-instances",
-      podLabels: operatorPods,
-      direction: "egress",
-      peers: [here(instances)],
+      peers: [{ namespace: shared?.namespace ?? args.namespace, podLabels: operatorPods }],
       ports: [STATUS_PORT],
     });
     rule("to-kubernetes-api", {
@@ -149,26 +150,36 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       direction: "egress",
       ...toEndpoint(api),
     });
-    rule("operator-to-kubernetes-api", {
-      name: "cnpg-operator-to-kubernetes-api",
-      podLabels: operatorPods,
-      direction: "egress",
-      ...toEndpoint(api),
-    });
-    rule("webhook-from-kubernetes-api", {
-      name: "cnpg-webhook-from-kubernetes-api",
-      podLabels: operatorPods,
-      direction: "ingress",
-      peers: [{ cidrs: api.cidrs }],
-      ports: [OPERATOR_WEBHOOK_PORT],
-    });
-    rule("operator-metrics-from-monitoring", {
-      name: "cnpg-operator-metrics-from-monitoring",
-      podLabels: operatorPods,
-      direction: "ingress",
-      peers: [{ namespace: args.monitoringNamespace }],
-      ports: [OPERATOR_METRICS_PORT],
-    });
+    if (!shared) {
+      // The operator reconciles Clusters in every namespace: review stacks on this cluster run theirs.
+      rule("operator-to-status", {
+        name: "cnpg-operator-to-instances",
+        podLabels: operatorPods,
+        direction: "egress",
+        peers: [{ allNamespaces: true, podLabels: instances }],
+        ports: [STATUS_PORT],
+      });
+      rule("operator-to-kubernetes-api", {
+        name: "cnpg-operator-to-kubernetes-api",
+        podLabels: operatorPods,
+        direction: "egress",
+        ...toEndpoint(api),
+      });
+      rule("webhook-from-kubernetes-api", {
+        name: "cnpg-webhook-from-kubernetes-api",
+        podLabels: operatorPods,
+        direction: "ingress",
+        peers: [{ cidrs: api.cidrs }],
+        ports: [OPERATOR_WEBHOOK_PORT],
+      });
+      rule("operator-metrics-from-monitoring", {
+        name: "cnpg-operator-metrics-from-monitoring",
+        podLabels: operatorPods,
+        direction: "ingress",
+        peers: [{ namespace: args.monitoringNamespace }],
+        ports: [OPERATOR_METRICS_PORT],
+      });
+    }
     if (cfg.backups.enabled) {
       rule("to-object-store", {
         name: "postgres-to-object-store",

@@ -10,7 +10,7 @@ import { COLLECTOR_PODS, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../observability
 import { toEndpoint, trafficRules } from "../platform/networkPolicy";
 import { DOC_RAG_SERVICES, type DocRagService } from "../services";
 import { metricsAdapter } from "./autoscaling";
-import { APP_CONFIG, HTTP_PORT } from "./podTemplate";
+import { APP_CONFIG, HTTP_PORT, tracingEnv } from "./podTemplate";
 import { Edge } from "./edge";
 import { analysisTemplates, rolloutsController } from "./rollouts";
 import { DocRagServiceComponent, type Destination, type Strategy } from "./service";
@@ -45,7 +45,14 @@ export interface DeliveryArgs {
   services: ServicesConfig;
   delivery: DeliveryConfig;
   egress: EgressConfig;
-  tracingEndpoint: string;
+  /** Where the services send traces; undefined on a shared cluster (see `sharedCluster`). */
+  tracingEndpoint: string | undefined;
+  /**
+   * A review stack on a cluster another stack owns: the owner's metrics adapter serves the
+   * autoscalers, nothing outside the cluster reaches the api (reviewers port-forward), and no
+   * gateway, certificate issuer or delivery-namespace rule is created.
+   */
+  sharedCluster?: boolean;
   /** What creates the application's Secret `doc-rag-secrets`. */
   applicationSecret: pulumi.Resource;
   monitoringCrds: pulumi.Resource;
@@ -58,8 +65,8 @@ export interface DeliveryArgs {
  */
 export class Delivery extends pulumi.ComponentResource {
   readonly services: Record<DocRagService, DocRagServiceComponent>;
-  /** The api's public host, behind the Gateway's HTTPS listener. */
-  readonly apiHost: string;
+  /** The api's public host, behind the Gateway's HTTPS listener; none on a shared cluster. */
+  readonly apiHost: string | undefined;
 
   constructor(name: string, args: DeliveryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("doc-rag:delivery:Delivery", name, {}, opts);
@@ -83,11 +90,14 @@ export class Delivery extends pulumi.ComponentResource {
       );
       waitFor.push(controller);
     }
-    metricsAdapter(
-      `${name}-metrics-adapter`,
-      { namespace: ns.delivery, prometheusUrl: prometheus, highAvailability: production },
-      child,
-    );
+    const shared = args.sharedCluster ?? false;
+    if (!shared) {
+      metricsAdapter(
+        `${name}-metrics-adapter`,
+        { namespace: ns.delivery, prometheusUrl: prometheus, highAvailability: production },
+        child,
+      );
+    }
 
     const postgres = postgresEndpoint(args.dataNamespace);
     const appConfig = new k8s.core.v1.ConfigMap(
@@ -101,7 +111,7 @@ export class Delivery extends pulumi.ComponentResource {
           DATABASE_PORT: String(postgres.port),
           REDIS_URL: `redis://doc-rag-valkey.${args.dataNamespace}.svc.cluster.local:${VALKEY_PORT}`,
           QDRANT_URL: `http://doc-rag-qdrant.${args.dataNamespace}.svc.cluster.local:${QDRANT_HTTP_PORT}`,
-          OTEL_EXPORTER_OTLP_ENDPOINT: `http://${args.tracingEndpoint}`,
+          ...Object.fromEntries(tracingEnv(args.tracingEndpoint).map((env) => [env.name, env.value])),
           ...Object.fromEntries(
             DOC_RAG_SERVICES.map((s) => [`${s.toUpperCase().replace(/-/g, "_")}_URL`, `http://${s}:${HTTP_PORT}`]),
           ),
@@ -121,12 +131,16 @@ export class Delivery extends pulumi.ComponentResource {
         ports: [QDRANT_HTTP_PORT, QDRANT_GRPC_PORT],
       },
     };
-    const collector: Destination = {
-      name: "tracing",
-      namespace: ns.monitoring,
-      podLabels: COLLECTOR_PODS,
-      ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
-    };
+    const collector: Destination[] = args.tracingEndpoint
+      ? [
+          {
+            name: "tracing",
+            namespace: ns.monitoring,
+            podLabels: COLLECTOR_PODS,
+            ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
+          },
+        ]
+      : [];
     const strategyOf = (svc: DocRagService): Strategy => {
       if (!progressive) return "deployment";
       return svc === "api" && production ? "blueGreen" : "canary";
@@ -145,8 +159,9 @@ export class Delivery extends pulumi.ComponentResource {
             labels: standardLabels(svc, args.environment),
             spreadByHost: production,
             tracingEndpoint: args.tracingEndpoint,
-            ...(svc === "api" ? { httpRoute: "api" } : {}),
-            callers: svc === "api" ? [{ namespace: ns.gateway }] : callers,
+            ...(svc === "api" && !shared ? { httpRoute: "api" } : {}),
+            // The api takes outside traffic from the gateway's proxies only; none on a shared cluster.
+            callers: svc === "api" ? (shared ? [] : [{ namespace: ns.gateway }]) : callers,
             destinations: [
               ...CALLS[svc].map((callee) => ({
                 name: callee,
@@ -155,7 +170,7 @@ export class Delivery extends pulumi.ComponentResource {
                 ports: [HTTP_PORT],
               })),
               ...DATA_USE[svc].map((d) => data[d]),
-              collector,
+              ...collector,
             ],
             dependsOn: waitFor,
           },
@@ -165,6 +180,11 @@ export class Delivery extends pulumi.ComponentResource {
       }),
     ) as Record<DocRagService, DocRagServiceComponent>;
 
+    if (shared) {
+      this.apiHost = undefined;
+      this.registerOutputs({});
+      return;
+    }
     const api = strategyOf("api");
     const edge = new Edge(
       `${name}-edge`,

@@ -23,8 +23,18 @@ export interface PodTemplateArgs {
   serviceAccount: string;
   /** Required anti-affinity by host (production): no two replicas share a node. */
   spreadByHost: boolean;
-  /** Where the service sends traces. */
-  tracingEndpoint: string;
+  /** Where the service sends traces; none in a review stack (see `tracingEnv`). */
+  tracingEndpoint: string | undefined;
+}
+
+/**
+ * Where OpenTelemetry sends traces, as environment variables. Without a collector (a review
+ * stack's owner admits only its own services) the SDK is switched off rather than left retrying.
+ */
+export function tracingEnv(endpoint: string | undefined): { name: string; value: string }[] {
+  return endpoint
+    ? [{ name: "OTEL_EXPORTER_OTLP_ENDPOINT", value: `http://${endpoint}` }]
+    : [{ name: "OTEL_SDK_DISABLED", value: "true" }];
 }
 
 const fieldRef = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
@@ -66,7 +76,7 @@ export function podTemplate(args: PodTemplateArgs): k8s.types.input.core.v1.PodT
             fieldRef("POD_NAME", "metadata.name"),
             fieldRef("NAMESPACE", "metadata.namespace"),
             { name: "OTEL_SERVICE_NAME", value: args.name },
-            { name: "OTEL_EXPORTER_OTLP_ENDPOINT", value: `http://${args.tracingEndpoint}` },
+            ...tracingEnv(args.tracingEndpoint),
           ],
           envFrom: [
             { configMapRef: { name: APP_CONFIG } },

@@ -28,7 +28,7 @@ export interface DocRagServiceArgs {
   namespace: pulumi.Input<string>;
   labels: Record<string, string>;
   spreadByHost: boolean;
-  tracingEndpoint: string;
+  tracingEndpoint: string | undefined;
   /** The HTTPRoute the canary splits traffic through (the api's, outside production). */
   httpRoute?: string;
   /** Who may call this service: other services by name, or a whole namespace (the gateway's). */

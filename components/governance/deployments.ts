@@ -11,6 +11,16 @@ export const DEPLOYED_STACKS = {
   production: { deployCommits: false, previewPullRequests: true, pullRequestTemplate: false },
 } as const;
 
+/**
+ * The review-stack template (Pulumi.pr.yaml): never deployed itself. For each pull request
+ * against the branch, Deployments copies its config and settings into a review stack, updates it
+ * on every push and destroys it when the pull request closes; each copy sets its own TTL.
+ */
+export const REVIEW_TEMPLATE = {
+  stack: "pr",
+  triggers: { deployCommits: false, previewPullRequests: false, pullRequestTemplate: true },
+} as const;
+
 export interface PolicyPackSource {
   name: string;
   version: string;
@@ -23,8 +33,9 @@ export interface PolicyPackSource {
 /**
  * Pulumi Deployments for the platform's stacks, managed from the separate deployments program:
  * deployment settings (source, triggers, the commands that install the program and its policy
- * pack), drift detection on a schedule, and the policy pack published and enforced per stack
- * with that stack's config, so every preview and update in Deployments runs the pack.
+ * pack), drift detection on a schedule, the policy pack published and enforced per stack with
+ * that stack's config, so every preview and update in Deployments runs the pack, and the
+ * review-stack template's settings.
  */
 export class PulumiDeployments extends pulumi.ComponentResource {
   constructor(
@@ -46,15 +57,13 @@ export class PulumiDeployments extends pulumi.ComponentResource {
       child,
     );
 
-    for (const [stack, triggers] of Object.entries(DEPLOYED_STACKS) as [
-      keyof typeof DEPLOYED_STACKS,
-      (typeof DEPLOYED_STACKS)[keyof typeof DEPLOYED_STACKS],
-    ][]) {
-      const target = { organization: cfg.organization, project: cfg.project, stack };
+    const settings = (stack: string, triggers: pulumiservice.types.input.DeploymentSettingsGithubArgs) =>
       new pulumiservice.DeploymentSettings(
         `${name}-${stack}-settings`,
         {
-          ...target,
+          organization: cfg.organization,
+          project: cfg.project,
+          stack,
           sourceContext: { git: { branch: `refs/heads/${cfg.branch}`, repoDir: "." } },
           github: { repository: cfg.repository, ...triggers },
           operationContext: {
@@ -65,6 +74,13 @@ export class PulumiDeployments extends pulumi.ComponentResource {
         },
         child,
       );
+
+    for (const [stack, triggers] of Object.entries(DEPLOYED_STACKS) as [
+      keyof typeof DEPLOYED_STACKS,
+      (typeof DEPLOYED_STACKS)[keyof typeof DEPLOYED_STACKS],
+    ][]) {
+      const target = { organization: cfg.organization, project: cfg.project, stack };
+      settings(stack, triggers);
       new pulumiservice.DriftSchedule(
         `${name}-${stack}-drift`,
         { ...target, scheduleCron: cfg.driftSchedule, autoRemediate: false },
@@ -85,6 +101,9 @@ export class PulumiDeployments extends pulumi.ComponentResource {
         { ...child, dependsOn: [pack] },
       );
     }
+    // No drift detection or policy group of its own: the template never runs, and its copies'
+    // names are only known when Deployments creates them.
+    settings(REVIEW_TEMPLATE.stack, REVIEW_TEMPLATE.triggers);
     this.registerOutputs({});
   }
 }

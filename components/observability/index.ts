@@ -3,13 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EgressConfig, Environment, NamespaceRole, ObservabilityConfig } from "../config";
 import { standardLabels } from "../labels";
 import { allowWithinNamespace, toEndpoint, trafficRules } from "../platform/networkPolicy";
-import { EXPORTER_METRICS_PORT, METRICS_PORT } from "../services";
 import { alertGroups, renderRules } from "./alerts";
 import { DASHBOARD_LABEL, dashboardModel, dashboards } from "./dashboards";
 import { logShipping, METRICS_PORT as FLUENT_BIT_METRICS_PORT } from "./logs";
 import { MonitoringStack, PROMETHEUS_PODS } from "./metrics";
 import { FALCO_METRICS_PORT, runtimeSecurity } from "./runtimeSecurity";
-import { SCRAPE_TARGETS, serviceMonitor } from "./scraping";
+import { scrapeApplication } from "./scraping";
 import { COLLECTOR_PODS, OTLP_GRPC_PORT, OTLP_HTTP_PORT, Tracing } from "./tracing";
 
 export interface ObservabilityArgs {
@@ -94,13 +93,13 @@ export class Observability extends pulumi.ComponentResource {
       },
       afterCrds,
     );
-    for (const target of SCRAPE_TARGETS) {
-      serviceMonitor(
-        target,
-        { namespace: ns.monitoring, applicationNamespace: ns.application, labels },
-        { ...afterCrds },
-      );
-    }
+    scrapeApplication(this, name, {
+      monitorNamespace: ns.monitoring,
+      applicationNamespace: ns.application,
+      prometheusNamespace: ns.monitoring,
+      labels,
+      monitoringCrds: args.monitoringCrds,
+    });
     for (const dashboard of dashboards(args.dataNamespace)) {
       new k8s.core.v1.ConfigMap(
         `${name}-dashboard-${dashboard.uid}`,
@@ -208,19 +207,6 @@ export class Observability extends pulumi.ComponentResource {
       ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
     });
 
-    // The Doc-RAG services' metrics ports, open to Prometheus only.
-    trafficRules(
-      this,
-      `${name}-application`,
-      ns.application,
-      labels,
-    )("metrics-from-prometheus", {
-      name: "metrics-from-prometheus",
-      podLabels: { "app.kubernetes.io/part-of": "doc-rag" },
-      direction: "ingress",
-      peers: [{ namespace: ns.monitoring, podLabels: PROMETHEUS_PODS }],
-      ports: [...new Set([METRICS_PORT.port, EXPORTER_METRICS_PORT.port])],
-    });
     this.registerOutputs({ tracingEndpoint: this.tracingEndpoint });
   }
 }

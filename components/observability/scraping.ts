@@ -1,7 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../config";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT, type Environment } from "../config";
+import { standardLabels } from "../labels";
+import { trafficRules } from "../platform/networkPolicy";
 import { BUSINESS_METRICS_EXPORTER, DOC_RAG_SERVICES, EXPORTER_METRICS_PORT, METRICS_PORT } from "../services";
+import { PROMETHEUS_PODS } from "./metrics";
 
 export interface ScrapeTarget {
   /** The Services' `app.kubernetes.io/name`; also the job label. */
@@ -44,4 +47,61 @@ export function serviceMonitor(
     },
     opts,
   );
+}
+
+export interface ApplicationScrapingArgs {
+  /** Where the ServiceMonitors live. */
+  monitorNamespace: pulumi.Input<string>;
+  applicationNamespace: pulumi.Input<string>;
+  /** Where Prometheus runs. */
+  prometheusNamespace: pulumi.Input<string>;
+  labels: Record<string, string>;
+  monitoringCrds: pulumi.Resource;
+}
+
+/**
+ * The Doc-RAG services' scraping: a ServiceMonitor per target, and their metrics ports open to
+ * Prometheus only (`<name>-application-metrics-from-prometheus`).
+ */
+export function scrapeApplication(parent: pulumi.Resource, name: string, args: ApplicationScrapingArgs): void {
+  for (const target of SCRAPE_TARGETS) {
+    serviceMonitor(
+      target,
+      { namespace: args.monitorNamespace, applicationNamespace: args.applicationNamespace, labels: args.labels },
+      { parent, dependsOn: [args.monitoringCrds] },
+    );
+  }
+  trafficRules(
+    parent,
+    `${name}-application`,
+    args.applicationNamespace,
+    args.labels,
+  )("metrics-from-prometheus", {
+    name: "metrics-from-prometheus",
+    podLabels: { "app.kubernetes.io/part-of": PROJECT },
+    direction: "ingress",
+    peers: [{ namespace: args.prometheusNamespace, podLabels: PROMETHEUS_PODS }],
+    ports: [...new Set([METRICS_PORT.port, EXPORTER_METRICS_PORT.port])],
+  });
+}
+
+/**
+ * A review stack's observability on a cluster another stack owns: the owner's Prometheus scrapes
+ * the services through ServiceMonitors in the review stack's own application namespace. No
+ * alert rules (they would reach the owner's receivers), dashboards, collectors or agents.
+ */
+export class ApplicationMetrics extends pulumi.ComponentResource {
+  constructor(
+    name: string,
+    args: Omit<ApplicationScrapingArgs, "monitorNamespace" | "labels"> & { environment: Environment },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super("doc-rag:observability:ApplicationMetrics", name, {}, opts);
+    scrapeApplication(this, name, {
+      ...args,
+      monitorNamespace: args.applicationNamespace,
+      labels: standardLabels("observability", args.environment),
+    });
+    this.registerOutputs({});
+  }
 }

@@ -12,7 +12,7 @@ import type { Endpoint } from "../config";
  */
 export type Peer =
   | { namespace: pulumi.Input<string>; podLabels?: Record<string, string> }
-  | { allNamespaces: true }
+  | { allNamespaces: true; podLabels?: Record<string, string> }
   | { cidrs: string[] };
 
 export interface AllowArgs {
@@ -30,7 +30,9 @@ export interface AllowArgs {
 
 function peerSelector(peer: Peer): k8s.types.input.networking.v1.NetworkPolicyPeer[] {
   if ("cidrs" in peer) return peer.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
-  if ("allNamespaces" in peer) return [{ namespaceSelector: {} }];
+  if ("allNamespaces" in peer) {
+    return [{ namespaceSelector: {}, ...(peer.podLabels ? { podSelector: { matchLabels: peer.podLabels } } : {}) }];
+  }
   return [
     {
       namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": peer.namespace } },

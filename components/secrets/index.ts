@@ -10,6 +10,8 @@ import { VaultStore } from "./vault";
 export interface PlatformSecretsArgs {
   environment: Environment;
   namespaces: Record<NamespaceRole, pulumi.Input<string>>;
+  /** The namespaces this stack owns: only their consumers get Secrets. Default: every role. */
+  ownedRoles?: readonly NamespaceRole[];
   /** Where secrets live outside dev; undefined in dev. */
   vault?: VaultConfig;
   vaultToken?: string;
@@ -29,7 +31,7 @@ export interface PlatformSecretsArgs {
 export class PlatformSecrets extends pulumi.ComponentResource {
   readonly backend: "vault" | "kubernetes";
   /** What creates each consumer's Secret: depend on it before a workload reads the Secret. */
-  readonly delivered: Record<Consumer, pulumi.Resource>;
+  private readonly delivered: Partial<Record<Consumer, pulumi.Resource>>;
 
   constructor(name: string, args: PlatformSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("doc-rag:secrets:PlatformSecrets", name, {}, opts);
@@ -39,9 +41,12 @@ export class PlatformSecrets extends pulumi.ComponentResource {
       { database: args.database, protect: args.protect },
       { parent: this },
     );
-    const consumers = Object.keys(DELIVERED_SECRETS) as Consumer[];
+    const owned = new Set(args.ownedRoles ?? Object.keys(args.namespaces));
+    const consumers = (Object.keys(DELIVERED_SECRETS) as Consumer[]).filter((c) =>
+      owned.has(DELIVERED_SECRETS[c].role),
+    );
     const deliver = (make: (consumer: Consumer) => pulumi.Resource) =>
-      Object.fromEntries(consumers.map((c) => [c, make(c)])) as Record<Consumer, pulumi.Resource>;
+      Object.fromEntries(consumers.map((c) => [c, make(c)])) as Partial<Record<Consumer, pulumi.Resource>>;
 
     const vaultConfig = args.vault;
     if (!vaultConfig) {
@@ -109,5 +114,16 @@ export class PlatformSecrets extends pulumi.ComponentResource {
       );
     });
     this.registerOutputs({ backend: this.backend });
+  }
+
+  /** What creates `consumer`'s Secret; a consumer outside the stack's namespaces has none. */
+  secretOf(consumer: Consumer): pulumi.Resource {
+    const resource = this.delivered[consumer];
+    if (!resource) {
+      throw new Error(
+        `no Secret for ${consumer}: its namespace (${DELIVERED_SECRETS[consumer].role}) is not this stack's`,
+      );
+    }
+    return resource;
   }
 }

@@ -125,7 +125,7 @@ describe("the doc-rag-security pack", () => {
 });
 
 describe("stack policy configs (policies/config)", () => {
-  const stacks = ["dev", "staging", "production"];
+  const stacks = ["dev", "pr", "staging", "production"];
 
   it("ship one per stack, each valid for the pack", () => {
     assert.deepEqual(fs.readdirSync(POLICY_CONFIG_DIR).sort(), stacks.map((s) => `${s}.json`).sort());
@@ -146,6 +146,13 @@ describe("stack policy configs (policies/config)", () => {
   it("staging: security rules mandatory, operations rules advisory", () => {
     for (const p of policies)
       assert.equal(level("staging", p), category(p) === "security" ? "mandatory" : "advisory", p.name);
+  });
+
+  it("pr (review stacks, on staging's cluster): staging's levels, less the two rules dev-shaped stacks do not follow", () => {
+    const byDesign = ["no-credential-secrets", "stateful-resources-protected"];
+    for (const p of policies) {
+      assert.equal(level("pr", p), byDesign.includes(p.name) ? "disabled" : level("staging", p), p.name);
+    }
   });
 
   it("production: every rule mandatory", () => {
