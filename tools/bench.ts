@@ -17,7 +17,7 @@ import { policyThroughput } from "./benchPolicies";
 
 const ROOT = path.resolve(__dirname, "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
-const STACKS = ["dev", "staging", "production"];
+const STACKS = ["dev", "pr", "staging", "production"];
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
