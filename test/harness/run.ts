@@ -26,6 +26,8 @@ export interface RunOptions {
   configFrom?: string;
 }
 
+type Properties = Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+
 // The parts of the engine's RegisterResourceRequest the harness reads.
 interface RegisterRequest {
   getType(): string;
@@ -41,7 +43,7 @@ interface RegisterRequest {
   getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
   getAliasesList(): { getUrn(): string; getSpec(): { getName(): string } | undefined }[];
-  getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+  getObject(): Properties;
 }
 
 // The parts of the engine's ReadResourceRequest the harness reads.
@@ -54,11 +56,11 @@ interface ReadRequest {
   getDependenciesList(): string[];
 }
 
-type Callback = (err: unknown, resp: { getUrn(): string }) => void;
+type Callback<R> = (err: unknown, resp: R) => void;
 
 interface MockMonitorLike {
-  registerResource(req: RegisterRequest, callback: Callback): Promise<void>;
-  readResource(req: ReadRequest, callback: Callback): Promise<void>;
+  registerResource(req: RegisterRequest, callback: Callback<{ getUrn(): string }>): Promise<void>;
+  readResource(req: ReadRequest, callback: Callback<{ getUrn(): string; getProperties(): Properties }>): Promise<void>;
 }
 
 function describeAlias(alias: ReturnType<RegisterRequest["getAliasesList"]>[number]): string {
@@ -105,14 +107,6 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
   monitor.readResource = (req, callback) =>
     read(req, (err, resp) => {
       if (!err) {
-        const state = mocks.newResource({
-          type: req.getType(),
-          name: req.getName(),
-          inputs: {},
-          provider: req.getProvider(),
-          custom: true,
-          id: req.getId(),
-        }) as { state: Record<string, unknown> };
         into.push({
           urn: resp.getUrn(),
           type: req.getType(),
@@ -120,7 +114,7 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
           ...(req.getParent() ? { parent: req.getParent() } : {}),
           custom: true,
           read: true,
-          inputs: state.state,
+          inputs: pulumi.runtime.deserializeProperties(resp.getProperties()) as Record<string, unknown>,
           ...(req.getProvider() ? { provider: req.getProvider() } : {}),
           dependencies: req.getDependenciesList(),
           options: {
