@@ -18,7 +18,13 @@ const config = loadConfig();
 const provider = kubernetesProvider(config);
 const platform = platformNamespaces(config, provider);
 // A review stack uses the operators of the stack that owns its cluster; every other stack installs them.
-const shared = config.review && new SharedCluster("cluster", { providers: [provider] });
+const shared =
+  config.review &&
+  new SharedCluster(
+    "cluster",
+    { postgresOperatorNamespace: config.review.postgresOperatorNamespace },
+    { providers: [provider] },
+  );
 const monitoringCrds = shared
   ? shared.monitoringCrds
   : new ClusterAddons("addons", { monitoringNamespace: platform.names.monitoring }, { providers: [provider] })
@@ -50,9 +56,7 @@ const data = dataServices(
   secrets,
   monitoringCrds,
   { providers: [provider] },
-  shared && config.review
-    ? { namespace: config.review.postgresOperatorNamespace, crds: shared.postgresCrds }
-    : undefined,
+  shared?.postgresOperator,
 );
 const observability = shared
   ? undefined
