@@ -5,6 +5,7 @@ import { toEndpoint } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import { DELIVERED_SECRETS } from "../secrets/catalog";
 import { dataServiceRules, serviceHost, type DataServiceArgs, type Endpoint } from "./common";
+import { keepData } from "../protection";
 
 /** The Cluster's name: its services are `<name>-rw` (primary) and `<name>-ro` (standbys). */
 export const POSTGRES_CLUSTER = "doc-rag-postgres";
@@ -69,7 +70,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
   constructor(name: string, args: PostgresDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("doc-rag:data:PostgresDatabase", name, {}, opts);
     const cfg = args.config;
-    const keep = { parent: this, protect: args.protect, retainOnDelete: args.protect };
+    const keep = { parent: this, ...keepData(args.protect) };
 
     // Protected too: uninstalling the operator removes its CRDs, and with them every Cluster.
     const shared = args.sharedOperator;

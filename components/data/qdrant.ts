@@ -4,6 +4,7 @@ import type { QdrantConfig } from "../config";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import { DELIVERED_SECRETS } from "../secrets/catalog";
 import { dataServiceRules, serviceHost, type DataServiceArgs, type Endpoint } from "./common";
+import { keepData } from "../protection";
 
 const RELEASE = "qdrant";
 const SERVICE = "doc-rag-qdrant";
@@ -60,8 +61,7 @@ export class QdrantStore extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        protect: args.protect,
-        retainOnDelete: args.protect,
+        ...keepData(args.protect),
         dependsOn: [args.credentials, args.monitoringCrds],
       },
     );

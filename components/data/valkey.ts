@@ -4,6 +4,7 @@ import type { ValkeyConfig } from "../config";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import { DELIVERED_SECRETS } from "../secrets/catalog";
 import { dataServiceRules, serviceHost, type DataServiceArgs, type Endpoint } from "./common";
+import { keepData } from "../protection";
 
 const RELEASE = "valkey";
 const SERVICE = "doc-rag-valkey";
@@ -78,8 +79,7 @@ export class ValkeyCache extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        protect: args.protect,
-        retainOnDelete: args.protect,
+        ...keepData(args.protect),
         dependsOn: [args.credentials, args.monitoringCrds],
       },
     );

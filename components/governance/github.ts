@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Environment, GithubConfig } from "../config";
 import { requiredChecks } from "./pipeline";
 import { workflowFiles } from "./workflows";
+import { keepData } from "../protection";
 
 export interface GitHubGovernanceArgs {
   environment: Exclude<Environment, "dev">;
@@ -114,7 +115,7 @@ export class GitHubGovernance extends pulumi.ComponentResource {
         deleteBranchOnMerge: true,
         hasIssues: true,
       },
-      { ...child, protect: args.protect, retainOnDelete: args.protect },
+      { ...child, ...keepData(args.protect) },
     );
     const afterRepo = { ...child, dependsOn: [repo] };
     new github.RepositoryDependabotSecurityUpdates(

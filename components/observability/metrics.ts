@@ -6,6 +6,7 @@ import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContex
 import { DELIVERED_SECRETS } from "../secrets/catalog";
 import { alertmanagerYaml, type ReceiverUrls } from "./alertmanager";
 import { DASHBOARD_LABEL } from "./dashboards";
+import { keepData } from "../protection";
 
 /** The Secret Alertmanager reads its configuration from (key alertmanager.yaml). */
 export const ALERTMANAGER_CONFIG_SECRET = "alertmanager-doc-rag";
@@ -131,8 +132,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       {
         parent: this,
         // Prometheus' TSDB and Alertmanager's silences live on its volumes.
-        protect: args.protect,
-        retainOnDelete: args.protect,
+        ...keepData(args.protect),
         dependsOn: [args.monitoringCrds, args.grafanaAdmin, config],
       },
     );

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment, NamespaceConfig } from "../config";
 import { standardLabels } from "../labels";
+import { keepData } from "../protection";
 
 export interface SecureNamespaceArgs {
   /** What the namespace is for (application, data, ...): its component label. */
@@ -53,7 +54,7 @@ export class SecureNamespace extends pulumi.ComponentResource {
           ...(podSecurity.reason ? { annotations: { [POD_SECURITY_REASON_ANNOTATION]: podSecurity.reason } } : {}),
         },
       },
-      { parent: this, protect: args.protect, retainOnDelete: args.protect },
+      { parent: this, ...keepData(args.protect) },
     );
     this.name = this.namespace.metadata.name;
 

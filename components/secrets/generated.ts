@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { SecretKey, VaultPath } from "./catalog";
+import { keepData } from "../protection";
 
 /** Where the application reaches PostgreSQL, for the connection URL. */
 export interface DatabaseEndpoint {
@@ -40,8 +41,7 @@ export class GeneratedCredentials extends pulumi.ComponentResource {
     const password = (id: keyof typeof STRENGTH) =>
       new random.RandomPassword(`${name}-${id}`, STRENGTH[id], {
         parent: this,
-        protect: args.protect,
-        retainOnDelete: args.protect,
+        ...keepData(args.protect),
       }).result;
     const db = args.database;
     const databasePassword = password("database");

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import type { VaultConfig } from "../config";
 import { KUBERNETES_AUTH_PATH, KV_MOUNT, readPolicy, VAULT_ROLE, type VaultPath } from "./catalog";
+import { keepData } from "../protection";
 
 export interface VaultStoreArgs {
   vault: VaultConfig;
@@ -39,7 +40,7 @@ export class VaultStore extends pulumi.ComponentResource {
       { parent: this },
     );
     const child = { parent: this, provider: this.provider };
-    const keep = { ...child, protect: args.protect, retainOnDelete: args.protect };
+    const keep = { ...child, ...keepData(args.protect) };
 
     const mount = new vault.Mount(
       `${name}-kv`,
