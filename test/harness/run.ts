@@ -46,9 +46,8 @@ interface RegisterRequest {
   getObject(): Properties;
 }
 
-// The parts of the engine's ReadResourceRequest the harness reads.
+// The parts of the engine's ReadResourceRequest the harness reads (a RegisterRequest has them too).
 interface ReadRequest {
-  getId(): string;
   getType(): string;
   getName(): string;
   getParent(): string;
@@ -74,6 +73,21 @@ function explicitDependencies(req: RegisterRequest): string[] {
   return req.getDependenciesList().filter((urn) => !implied.has(urn));
 }
 
+/** What registrations and reads share: identity, parent, provider, dependencies. */
+function identity(
+  req: ReadRequest,
+  urn: string,
+): Pick<RecordedResource, "urn" | "type" | "name" | "parent" | "provider" | "dependencies"> {
+  return {
+    urn,
+    type: req.getType(),
+    name: req.getName(),
+    ...(req.getParent() ? { parent: req.getParent() } : {}),
+    ...(req.getProvider() ? { provider: req.getProvider() } : {}),
+    dependencies: req.getDependenciesList(),
+  };
+}
+
 /** Wraps the mock monitor so each registration is recorded with its options. */
 function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[]): void {
   const register = monitor.registerResource.bind(monitor);
@@ -81,14 +95,9 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
     register(req, (err, resp) => {
       if (!err) {
         into.push({
-          urn: resp.getUrn(),
-          type: req.getType(),
-          name: req.getName(),
-          ...(req.getParent() ? { parent: req.getParent() } : {}),
+          ...identity(req, resp.getUrn()),
           custom: req.getCustom(),
           inputs: pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>,
-          ...(req.getProvider() ? { provider: req.getProvider() } : {}),
-          dependencies: req.getDependenciesList(),
           options: {
             dependsOn: explicitDependencies(req),
             protect: req.getProtect() ?? false,
@@ -102,21 +111,17 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
       }
       callback(err, resp);
     });
-  // A read is in the engine's snapshot too (stack policies see it), with the state read as its props.
+  // A read is in the engine's snapshot too (stack policies see it), with the state read as its
+  // props; it takes none of a registration's options.
   const read = monitor.readResource.bind(monitor);
   monitor.readResource = (req, callback) =>
     read(req, (err, resp) => {
       if (!err) {
         into.push({
-          urn: resp.getUrn(),
-          type: req.getType(),
-          name: req.getName(),
-          ...(req.getParent() ? { parent: req.getParent() } : {}),
+          ...identity(req, resp.getUrn()),
           custom: true,
           read: true,
           inputs: pulumi.runtime.deserializeProperties(resp.getProperties()) as Record<string, unknown>,
-          ...(req.getProvider() ? { provider: req.getProvider() } : {}),
-          dependencies: req.getDependenciesList(),
           options: {
             dependsOn: [],
             protect: false,
