@@ -1,11 +1,18 @@
 // @ts-check
 import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "coverage/**", ".plan/**"] },
+  { ignores: ["node_modules/**", "coverage/**", ".plan/**", "dist/**"] },
   eslint.configs.recommended,
   ...tseslint.configs.strict,
+  {
+    // The build and the launcher are plain CommonJS: they run before anything is built.
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { ...globals.node } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
   {
     files: ["**/*.ts"],
     rules: {

@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { main, parsePlanArgs } from "../tools/plan";
 import { captureConsole, kubernetesObjects, ofType, PROJECT_ROOT, runStack } from "./harness";
+import { launch } from "./harness/tools";
 
 const plan = (args: string[]) => captureConsole(() => main(args));
 
@@ -168,19 +168,14 @@ describe("npm run plan", () => {
     assert.equal((await plan(["--bogus"])).code, 2);
   });
 
-  it("works as the command a user types: exit status and output", async () => {
-    const devCount = (await runStack("dev")).resources.length;
-    const tsx = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
-    const ok = execFileSync(tsx, ["tools/plan.ts", "dev", "--out", tmp], { cwd: PROJECT_ROOT, encoding: "utf8" });
-    assert.match(ok, new RegExp(`^Plan for stack dev: ${devCount} resources`));
-    const bad = spawnSync(
-      tsx,
-      ["tools/plan.ts", "production", "--out", path.join(tmp, "bad"), "--config", "doc-rag:environment=prod"],
-      {
-        cwd: PROJECT_ROOT,
-        encoding: "utf8",
-      },
-    );
+  it("works as the command a user types: exit status, and all of its JSON through a pipe", async () => {
+    const count = (await runStack("production")).resources.length;
+    const ok = launch("plan", ["production", "--json", "--out", tmp]);
+    assert.equal(ok.status, 0, ok.stderr);
+    // Far more than a pipe's 64 KiB buffer: the process must not exit before stdout drains.
+    assert.ok(ok.stdout.length > 65_536, `${ok.stdout.length} bytes`);
+    assert.equal((JSON.parse(ok.stdout) as { resources: unknown[] }).resources.length, count);
+    const bad = launch("plan", ["production", "--out", path.join(tmp, "bad"), "--config", "doc-rag:environment=prod"]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /doc-rag:environment: must be one of: dev, staging, production \(got "prod"\)/);
     assert.ok(!fs.existsSync(path.join(tmp, "bad")));

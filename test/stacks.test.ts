@@ -68,7 +68,7 @@ describe("whole stack", () => {
       });
 
       it("produces identical resources when run twice", async () => {
-        const again = await runStack(stack);
+        const again = await runStack(stack, { fresh: true });
         assert.deepEqual(again.resources, run.resources);
         assert.deepEqual(again.outputs, run.outputs);
       });

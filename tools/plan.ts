@@ -168,7 +168,3 @@ export async function main(argv: string[]): Promise<number> {
   );
   return status;
 }
-
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
-}

@@ -157,7 +157,3 @@ export async function main(argv: string[]): Promise<number> {
   }
   return report.mandatory > 0 ? 1 : 0;
 }
-
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
-}

@@ -19,7 +19,7 @@ import type {
 } from "@pulumi/policy";
 import { isStackPolicy } from "../../policies/pack";
 import { unwrapSecrets, type StackRun } from "./resources";
-import { PROJECT_ROOT } from "./run";
+import { PROJECT_ROOT } from "./paths";
 
 /** A resource as policies see it. `dependencies` and `parent` are URNs. */
 export interface PolicyTarget {

@@ -9,21 +9,27 @@ import { mocks } from "./mocks";
 import { secret, type RecordedResource, type StackRun } from "./resources";
 import { applyOverrides, readStackConfig } from "./stackConfig";
 
-/** The repository root: where Pulumi.yaml and index.ts live. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+import { CODE_ROOT, PROJECT_ROOT } from "./paths";
+
+export { PROJECT_ROOT };
 
 export interface RunOptions {
   /** `key=value` config overrides for this run only. */
   overrides?: readonly string[];
   /** `key=value` overrides set as secrets (`pulumi config set --secret`). */
   secretOverrides?: readonly string[];
-  /** Project directory; defaults to this repository. */
+  /** Project directory (its Pulumi.yaml, stack files and index); defaults to this repository. */
   root?: string;
   /**
    * Whose Pulumi.<stack>.yaml to read, when the stack is a copy of another's config (a review
    * stack, which Deployments makes from the `pr` template). Default: the stack itself.
    */
   configFrom?: string;
+  /**
+   * Evaluate afresh instead of sharing the recorded run of an earlier call with the same
+   * stack and options (for tests of the evaluation itself, e.g. that it is deterministic).
+   */
+  fresh?: boolean;
 }
 
 type Properties = Parameters<typeof pulumi.runtime.deserializeProperties>[0];
@@ -155,21 +161,53 @@ async function resolveOutput(value: unknown): Promise<unknown> {
   return isSecretOutput ? secret(resolved) : resolved;
 }
 
+/**
+ * Stack frames kept while the program runs. The SDK records a stack trace on every promise it
+ * makes, only to explain leaked promises at exit; under tsx's source maps that costs half of an
+ * evaluation. `PULUMI_DEBUG_PROMISE_LEAKS`, the SDK's own switch for those traces, keeps them.
+ * A program error still carries its message, which is all the harness reports.
+ */
+const PROMISE_STACKS = process.env["PULUMI_DEBUG_PROMISE_LEAKS"] ? Error.stackTraceLimit : 0;
+
 /** The Pulumi Cloud organization the program sees under the harness. */
 export const MOCK_ORGANIZATION = "doc-rag";
 
+/** Freezes a recorded run all the way down, so no test can change what another one reads. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
 // Pulumi's runtime is process-global: runs take turns.
 let queue: Promise<unknown> = Promise.resolve();
+// One evaluation per distinct (project, stack, config source, overrides) in a process: the
+// program is deterministic (a test proves it with `fresh`), so every caller shares the run.
+const runs = new Map<string, Promise<StackRun>>();
 
 /** Runs the program for `stack` (its Pulumi.<stack>.yaml plus overrides) and records it. */
 export function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
-  const run = queue.then(() => runExclusive(stack, options));
+  const key = JSON.stringify([
+    options.root ?? PROJECT_ROOT,
+    stack,
+    options.configFrom ?? stack,
+    options.overrides ?? [],
+    options.secretOverrides ?? [],
+  ]);
+  const shared = options.fresh ? undefined : runs.get(key);
+  if (shared) return shared;
+  const run = queue.then(() => runExclusive(stack, options)).then(deepFreeze);
   queue = run.catch(() => undefined);
+  if (!options.fresh) runs.set(key, run);
   return run;
 }
 
 async function runExclusive(stack: string, options: RunOptions): Promise<StackRun> {
   const root = options.root ?? PROJECT_ROOT;
+  // The program's modules: beside this harness (sources under tsx, or dist/ once built).
+  const code = options.root ?? CODE_ROOT;
   const input = applyOverrides(
     applyOverrides(readStackConfig(root, options.configFrom ?? stack), options.overrides ?? []),
     options.secretOverrides ?? [],
@@ -184,11 +222,13 @@ async function runExclusive(stack: string, options: RunOptions): Promise<StackRu
   pulumi.runtime.setAllConfig(input.config, input.secretKeys);
   await pulumi.runtime.setMocks(mocks, input.project, stack, false, MOCK_ORGANIZATION);
   recordRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitorLike, resources);
-  forgetProgram(root);
+  forgetProgram(code);
   process.on("unhandledRejection", onRejection);
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = PROMISE_STACKS;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require(path.join(root, "index.ts")) as Record<string, unknown>;
+    const program = require(path.join(code, "index")) as Record<string, unknown>;
     for (const [name, value] of Object.entries(program)) {
       outputs[name] = await resolveOutput(value);
     }
@@ -199,6 +239,7 @@ async function runExclusive(stack: string, options: RunOptions): Promise<StackRu
     // Let rejections already queued surface before we stop listening.
     await new Promise((resolve) => setImmediate(resolve));
     process.off("unhandledRejection", onRejection);
+    Error.stackTraceLimit = stackTraceLimit;
   }
   return { stack, resources, outputs, ...(failures[0] ? { error: failures[0] } : {}) };
 }

