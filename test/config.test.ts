@@ -354,13 +354,6 @@ describe("Pulumi.yaml documents every config key", () => {
     });
   }
 
-  it("and so does the README's table of config keys", () => {
-    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    for (const name of Object.keys(CONFIG_KEYS)) {
-      assert.match(readme, new RegExp(`^\\| \`doc-rag:${name}\` +\\|`, "m"), `README lacks doc-rag:${name}`);
-    }
-  });
-
   it("declares no key the program does not read", () => {
     assert.deepEqual(
       Object.keys(declared).filter((k) => !(k in CONFIG_KEYS)),

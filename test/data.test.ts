@@ -294,8 +294,8 @@ describe("data: what every data service shares", () => {
 });
 
 describe("pinned charts", () => {
-  it("are installed at exactly the versions components/charts.ts pins, and the README lists them", () => {
-    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+  it("are installed at exactly the versions components/charts.ts pins, and docs/charts.md lists them", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "charts.md"), "utf8");
     const installed = new Set(
       ofType(runs.production, HELM).map((r) => `${String(r.inputs["chart"])}@${String(r.inputs["version"])}`),
     );
@@ -304,8 +304,8 @@ describe("pinned charts", () => {
       const repo = chart.repo ?? "OCI registry";
       assert.match(
         readme,
-        new RegExp(`^\\| \`${chart.chart}\` +\\| ${chart.version.replace(/\./g, "\\.")} +\\| ${repo} +\\|$`, "m"),
-        `README lists ${chart.chart} ${chart.version}`,
+        new RegExp(`^\\| \`${chart.chart}\` \\| ${chart.version.replace(/\./g, "\\.")} \\| ${repo} \\|$`, "m"),
+        `docs/charts.md lists ${chart.chart} ${chart.version}`,
       );
     }
   });

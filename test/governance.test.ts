@@ -198,7 +198,7 @@ describe("governance: the pipeline as code", () => {
   const files = workflowFiles();
   const parsed = Object.fromEntries(Object.entries(files).map(([p, text]) => [p, parse(text) as Values]));
 
-  it("generates the pull-request pipeline, the benchmarks and the promotion, and actionlint passes them all", () => {
+  it("generates the pull-request pipeline, the benchmarks and the promotion, and actionlint passes them all", async () => {
     assert.deepEqual(Object.keys(files).sort(), [
       ".github/workflows/benchmarks.yml",
       ".github/workflows/ci.yml",
@@ -207,7 +207,7 @@ describe("governance: the pipeline as code", () => {
     const written = writeFiles(Object.fromEntries(Object.entries(files).map(([p, text]) => [path.basename(p), text])));
     try {
       assert.deepEqual(
-        lintWorkflowFiles([written.dir]).map((p) => `${path.basename(p.file)}:${p.line} ${p.message}`),
+        (await lintWorkflowFiles([written.dir])).map((p) => `${path.basename(p.file)}:${p.line} ${p.message}`),
         [],
       );
     } finally {

@@ -27,7 +27,6 @@ export const SUITE_PHASES: readonly { name: string; command: string[] }[] = [
   { name: "build", command: ["npm", "run", "--silent", "build"] },
   { name: "typecheck", command: ["npm", "run", "--silent", "typecheck"] },
   { name: "lint (eslint, prettier)", command: ["npm", "run", "--silent", "lint"] },
-  { name: "docs:check", command: ["npm", "run", "--silent", "docs:check"] },
   { name: "mocha under c8", command: ["npm", "run", "--silent", "test:unit"] },
 ];
 

