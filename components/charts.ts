@@ -17,7 +17,7 @@ export interface Chart {
 export const CHARTS = {
   prometheusOperatorCrds: {
     chart: "prometheus-operator-crds",
-    version: "33.0.2",
+    version: "31.0.1",
     repo: "https://prometheus-community.github.io/helm-charts",
   },
   kubePrometheusStack: {
@@ -31,13 +31,13 @@ export const CHARTS = {
     repo: "https://open-telemetry.github.io/opentelemetry-helm-charts",
   },
   fluentBit: { chart: "fluent-bit", version: "0.47.0", repo: "https://fluent.github.io/helm-charts" },
-  falco: { chart: "falco", version: "9.1.1", repo: "https://falcosecurity.github.io/charts" },
-  envoyGateway: { chart: "oci://docker.io/envoyproxy/gateway-helm", version: "v1.10.0" },
+  falco: { chart: "falco", version: "9.1.0", repo: "https://falcosecurity.github.io/charts" },
+  envoyGateway: { chart: "oci://docker.io/envoyproxy/gateway-helm", version: "v1.9.0" },
   certManager: { chart: "cert-manager", version: "v1.19.1", repo: "https://charts.jetstack.io" },
   argoRollouts: { chart: "argo-rollouts", version: "2.40.5", repo: "https://argoproj.github.io/argo-helm" },
   prometheusAdapter: {
     chart: "prometheus-adapter",
-    version: "5.4.0",
+    version: "5.3.0",
     repo: "https://prometheus-community.github.io/helm-charts",
   },
   externalSecrets: { chart: "external-secrets", version: "2.8.0", repo: "https://charts.external-secrets.io" },

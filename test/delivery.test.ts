@@ -382,7 +382,7 @@ describe("delivery: the edge", () => {
       const r = find(runs.production, HELM, name);
       return [r.inputs["chart"], r.inputs["version"]];
     };
-    assert.deepEqual(chart("delivery-edge-envoy-gateway"), ["oci://docker.io/envoyproxy/gateway-helm", "v1.10.0"]);
+    assert.deepEqual(chart("delivery-edge-envoy-gateway"), ["oci://docker.io/envoyproxy/gateway-helm", "v1.9.0"]);
     assert.deepEqual(chart("delivery-edge-cert-manager"), ["cert-manager", "v1.19.1"]);
   });
 });

@@ -86,7 +86,8 @@ export async function main(argv: string[]): Promise<number> {
   }));
 
   const small = path.join(path.dirname(modules), "namespace.yaml");
-  fs.writeFileSync(small, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: example\n");
+  const labels = "  labels:\n    pod-security.kubernetes.io/enforce: restricted\n";
+  fs.writeFileSync(small, `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: example\n${labels}`);
   const policyCheck = sample(["npm", "run", "--silent", "policy:check", "--", small]);
   const policyCheckNode = sample([
     process.execPath,

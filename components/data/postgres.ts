@@ -37,7 +37,7 @@ function backupValues(backups: PostgresConfig["backups"]): Record<string, unknow
   if (!backups.enabled) return { enabled: false };
   return {
     enabled: true,
-    method: "barmanObjectStore",
+    // The method is per scheduled backup (below): chart 0.5.0 reads no backups.method.
     provider: "s3",
     destinationPath: backups.destinationPath,
     ...(backups.endpointURL ? { endpointURL: backups.endpointURL } : {}),

@@ -89,7 +89,7 @@ export function autoscaler(
 }
 
 /**
- * prometheus-adapter (chart values read at 5.4.0) serves the custom and external metrics the
+ * prometheus-adapter (chart values read at 5.3.0) serves the custom and external metrics the
  * api's autoscaler reads, from Prometheus: `request_latency_p99` per pod, from the services'
  * request-duration histogram, and `queue_length`, from `doc_rag_queue_length` by queue.
  */

@@ -125,7 +125,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
             containerSecurityContext: RESTRICTED_CONTAINER,
           },
           "prometheus-node-exporter": { namespaceOverride: args.nodeAgentsNamespace },
-          "kube-state-metrics": { enabled: true },
+          // The subchart's condition is the parent's kubeStateMetrics.enabled (a key under the
+          // subchart's own name is never read).
+          kubeStateMetrics: { enabled: true },
         },
         timeoutSeconds: 900,
       },

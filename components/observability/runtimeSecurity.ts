@@ -57,7 +57,7 @@ export const FALCO_RULES_FILE = "doc-rag-rules.yaml";
 export const FALCO_METRICS_PORT = 8765;
 
 /**
- * Falco (chart values read at 9.1.1) on every node with the modern eBPF probe in its
+ * Falco (chart values read at 9.1.0) on every node with the modern eBPF probe in its
  * least-privileged mode (capabilities, not a privileged container), the Doc-RAG rules
  * beside the default ones, JSON output (shipped by Fluent Bit) and metrics.
  */

@@ -1,0 +1,234 @@
+/**
+ * Upstream chart data (../shared/charts, or $CHART_DATA): for each chart at each published
+ * version, its values.yaml, values.schema.json, subcharts' values and the CRDs it installs. The
+ * truth the program's chart values and custom resources are checked against, read in place and
+ * never copied into the project.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Ajv, { type ValidateFunction } from "ajv";
+import { parse, parseAllDocuments } from "yaml";
+import type { Chart } from "../../components/charts";
+import { PROJECT_ROOT } from "./paths";
+
+export const CHART_DATA = process.env["CHART_DATA"] ?? path.resolve(PROJECT_ROOT, "..", "shared", "charts");
+
+/**
+ * Value paths under which a chart accepts anything (free-form maps and Kubernetes objects the
+ * chart passes through), so keys below them are not checked against values.yaml. A path names a
+ * key at any depth (`*` matches one segment); each entry says why.
+ */
+export const FREE_FORM_VALUES: Record<string, string> = {
+  podAnnotations: "annotations added to the pods, any keys",
+  podLabels: "labels added to the pods, any keys",
+  annotations: "annotations, any keys",
+  labels: "labels, any keys",
+  commonLabels: "labels added to every object, any keys",
+  additionalLabels: "labels added to an object, any keys",
+  nodeSelector: "node labels, any keys",
+  resources: "a Kubernetes ResourceRequirements",
+  securityContext: "a Kubernetes SecurityContext",
+  podSecurityContext: "a Kubernetes PodSecurityContext",
+  containerSecurityContext: "a Kubernetes SecurityContext",
+  affinity: "a Kubernetes Affinity",
+  tolerations: "Kubernetes Tolerations",
+  extraEnv: "container environment entries",
+  env: "container environment entries",
+  extraArgs: "container arguments",
+  extraVolumes: "Kubernetes Volumes",
+  extraVolumeMounts: "Kubernetes VolumeMounts",
+  extraObjects: "Kubernetes objects rendered as given",
+  livenessProbe: "a Kubernetes Probe",
+  readinessProbe: "a Kubernetes Probe",
+  startupProbe: "a Kubernetes Probe",
+  storageSpec: "a Prometheus StorageSpec",
+  storage: "a Kubernetes storage spec",
+  spec: "a custom resource's spec, passed through",
+  config: "an application's own configuration document",
+  rules: "rule definitions",
+  customRules: "Falco rules files by name",
+  dashboards: "Grafana dashboards by provider",
+  additionalPrometheusRulesMap: "PrometheusRule groups by name",
+};
+
+/** The folder of a chart's data at a version, or undefined when there is none. */
+export function chartDataDir(chart: Chart): string | undefined {
+  const name = chart.chart.split("/").pop() ?? chart.chart;
+  const dir = path.join(CHART_DATA, name, chart.version);
+  return fs.existsSync(dir) ? dir : undefined;
+}
+
+type Values = Record<string, unknown>;
+const isMap = (v: unknown): v is Values => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The chart's values.yaml, with each subchart's values.yaml under its name or alias. */
+export function chartDefaults(dir: string): Values {
+  const values = (parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8")) ?? {}) as Values;
+  const subcharts = path.join(dir, "charts");
+  if (fs.existsSync(subcharts)) {
+    const meta = parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as {
+      dependencies?: { name: string; alias?: string }[];
+    };
+    for (const sub of fs.readdirSync(subcharts)) {
+      const file = path.join(subcharts, sub, "values.yaml");
+      if (!fs.existsSync(file)) continue;
+      const key = meta.dependencies?.find((d) => d.name === sub)?.alias ?? sub;
+      const own = values[key];
+      values[key] = { ...((parse(fs.readFileSync(file, "utf8")) ?? {}) as Values), ...(isMap(own) ? own : {}) };
+    }
+  }
+  return values;
+}
+
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: boolean | SchemaNode;
+  patternProperties?: Record<string, SchemaNode>;
+  $ref?: string;
+}
+
+/** Whether values.schema.json declares `key` at this level (or allows any key). */
+function schemaAllows(schema: SchemaNode | undefined, key: string): SchemaNode | "any" | undefined {
+  if (!schema || schema.$ref) return schema ? "any" : undefined;
+  if (schema.properties?.[key]) return schema.properties[key];
+  if (schema.patternProperties && Object.keys(schema.patternProperties).some((p) => new RegExp(p).test(key)))
+    return "any";
+  if (schema.additionalProperties === true || isMap(schema.additionalProperties)) return "any";
+  return undefined;
+}
+
+/**
+ * Keys a chart documents only as commented-out examples (`# configSecret:`), which its templates
+ * read when set: charts document optional keys that way. Matched by name, at any depth.
+ */
+function commentedKeys(dir: string): Set<string> {
+  const text = fs.readFileSync(path.join(dir, "values.yaml"), "utf8");
+  return new Set([...text.matchAll(/^\s*#+\s*([A-Za-z_][\w-]*):(?:\s|$)/gm)].map((m) => m[1] ?? ""));
+}
+
+/**
+ * Every key path in `values` that the chart does not read: not in its values.yaml (or a
+ * subchart's), not documented there as a commented-out example, not declared by its
+ * values.schema.json, and not under a free-form path.
+ */
+export function deadValuePaths(values: Values, dir: string): string[] {
+  const defaults = chartDefaults(dir);
+  const documented = commentedKeys(dir);
+  const schemaFile = path.join(dir, "values.schema.json");
+  const schema = fs.existsSync(schemaFile)
+    ? (JSON.parse(fs.readFileSync(schemaFile, "utf8")) as SchemaNode)
+    : undefined;
+  const dead: string[] = [];
+  const walk = (value: Values, known: unknown, node: SchemaNode | "any" | undefined, at: string[]) => {
+    for (const [key, child] of Object.entries(value)) {
+      if (key in FREE_FORM_VALUES) continue;
+      const here = [...at, key];
+      const schemaChild = node === "any" ? "any" : schemaAllows(node, key);
+      if (!(isMap(known) && key in known) && !schemaChild && !documented.has(key)) {
+        dead.push(here.join("."));
+        continue;
+      }
+      const knownChild = isMap(known) ? known[key] : undefined;
+      // Below an empty or absent default nothing can be compared: the chart takes any keys there.
+      if (!isMap(child) || !isMap(knownChild) || Object.keys(knownChild).length === 0) continue;
+      walk(child, knownChild, schemaChild, here);
+    }
+  };
+  walk(values, defaults, schema, []);
+  return dead;
+}
+
+interface Crd {
+  spec: {
+    group: string;
+    names: { kind: string };
+    versions: { name: string; schema?: { openAPIV3Schema?: Record<string, unknown> } }[];
+  };
+}
+
+type OpenApi = Record<string, unknown>;
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern, "u");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An OpenAPI v3 CRD schema as JSON Schema with structural semantics: unknown fields are errors. */
+export function structural(schema: OpenApi): OpenApi {
+  const out: OpenApi = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key.startsWith("x-kubernetes-") || key === "nullable") continue;
+    // A few CRDs use Go (RE2) syntax such as (?i) that JavaScript cannot compile; the API server
+    // checks those patterns, this check leaves them out.
+    if (key === "pattern" && !compiles(String(value))) continue;
+    if (key === "properties" && isMap(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, structural(v as OpenApi)]));
+    } else if ((key === "items" || key === "additionalProperties" || key === "not") && isMap(value)) {
+      out[key] = structural(value);
+    } else if ((key === "allOf" || key === "anyOf" || key === "oneOf") && Array.isArray(value)) {
+      out[key] = value.map((v) => structural(v as OpenApi));
+    } else {
+      out[key] = value;
+    }
+  }
+  if (schema["x-kubernetes-int-or-string"]) {
+    delete out["type"];
+    out["anyOf"] = [{ type: "integer" }, { type: "string" }, ...((out["anyOf"] as OpenApi[]) ?? [])];
+  }
+  if (schema["nullable"] && typeof out["type"] === "string") out["type"] = [out["type"], "null"];
+  const preserve = schema["x-kubernetes-preserve-unknown-fields"] === true;
+  if (out["type"] === "object" && !preserve && out["additionalProperties"] === undefined) {
+    out["additionalProperties"] = false;
+  }
+  if (schema["x-kubernetes-embedded-resource"] && isMap(out["properties"])) {
+    out["properties"] = { apiVersion: {}, kind: {}, metadata: {}, ...out["properties"] };
+  }
+  return out;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+const schemasByDir = new Map<string, Map<string, OpenApi>>();
+const validators = new Map<OpenApi, ValidateFunction>();
+
+/** The openAPIV3Schema of every CRD version in a chart's data, by `group/version/Kind` (read once). */
+function crdSchemas(dir: string): Map<string, OpenApi> {
+  let found = schemasByDir.get(dir);
+  if (found) return found;
+  found = new Map();
+  const crds = path.join(dir, "crds");
+  for (const file of fs.existsSync(crds) ? fs.readdirSync(crds).sort() : []) {
+    for (const doc of parseAllDocuments(fs.readFileSync(path.join(crds, file), "utf8"))) {
+      const crd = doc.toJS() as Crd | null;
+      for (const version of crd?.spec?.versions ?? []) {
+        const schema = version.schema?.openAPIV3Schema;
+        if (crd && schema) found.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, schema);
+      }
+    }
+  }
+  schemasByDir.set(dir, found);
+  return found;
+}
+
+/**
+ * The validator of a custom resource's kind from the CRDs in these chart-data folders, compiled
+ * on first use; undefined when none of them defines it.
+ */
+export function crdValidator(dirs: string[], apiVersion: string, kind: string): ValidateFunction | undefined {
+  const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+  const key = `${group}/${version}/${kind}`;
+  const schema = dirs.map((dir) => crdSchemas(dir).get(key)).find(Boolean);
+  if (!schema) return undefined;
+  let validate = validators.get(schema);
+  if (!validate) {
+    const root = structural(schema);
+    // metadata is checked by the API server's own ObjectMeta, not the CRD.
+    if (isMap(root["properties"])) root["properties"] = { ...root["properties"], metadata: { type: "object" } };
+    validate = ajv.compile(root);
+    validators.set(schema, validate);
+  }
+  return validate;
+}
