@@ -11,6 +11,7 @@ import {
   redactSecrets,
   runStack,
   secret,
+  SECRET_SIGNATURE,
   secretPlaceholder,
   unwrapSecrets,
   type StackRun,
@@ -23,6 +24,11 @@ describe("harness", () => {
   before(async () => {
     run = await runStack("probe", { root: PROBE });
     assert.equal(run.error, undefined, run.error?.message);
+  });
+
+  it("marks secrets exactly as the SDK does", () => {
+    assert.equal(SECRET_SIGNATURE.specialSigKey, pulumi.runtime.specialSigKey);
+    assert.equal(SECRET_SIGNATURE.specialSecretSig, pulumi.runtime.specialSecretSig);
   });
 
   it("records type, name, parent and provider of each registration", () => {
