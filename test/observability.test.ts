@@ -1,5 +1,8 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
+import { CHARTS } from "../components/charts";
 import type { RenderedRule } from "../components/observability/alerts";
 import {
   find,
@@ -12,6 +15,8 @@ import {
   type Values,
 } from "./harness";
 import { runTool, writeFiles } from "./harness/tools";
+import { CHART_DATA } from "./harness/chartData";
+import { falcoDefinitions, falcoReferences, readFalcoRules } from "./harness/falco";
 
 const HELM = "kubernetes:helm.sh/v3:Release";
 const RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule";
@@ -714,7 +719,8 @@ describe("observability: runtime security", () => {
     assert.equal(release.inputs["namespace"], "doc-rag-prod-node-agents");
     const values = release.inputs["values"] as Values;
     assert.deepEqual(values["driver"], { kind: "modern_ebpf", modernEbpf: { leastPrivileged: true } });
-    const rules = parse(values["customRules"]["doc-rag-rules.yaml"]) as Values[];
+    const entries = parse(values["customRules"]["doc-rag-rules.yaml"]) as Values[];
+    const rules = entries.filter((e) => "rule" in e);
     assert.deepEqual(
       rules.map((r) => [r["rule"], r["priority"], r["tags"]]),
       [
@@ -724,7 +730,7 @@ describe("observability: runtime security", () => {
     );
     assert.match(
       rules[0]!["condition"],
-      /^inbound_outbound and\ncontainer and\ncontainer\.image contains "doc-rag" and/,
+      /^doc_rag_inbound_outbound and\ncontainer and\ncontainer\.image contains "doc-rag" and/,
     );
     assert.match(rules[0]!["condition"], /not fd\.sport in \(8080, 9090, 5432, 6379, 6333\)$/);
     assert.match(rules[1]!["condition"], /^open_read and[\s\S]*not fd\.name startswith \/sys\/$/);
@@ -732,5 +738,31 @@ describe("observability: runtime security", () => {
       assert.deepEqual(Object.keys(r), ["rule", "desc", "condition", "output", "priority", "tags"]);
       assert.match(r["output"], /container=%container\.id/);
     }
+  });
+
+  it("uses only macros and lists that the stable rules of the installed falco-rules or its own file define", function () {
+    const stable = path.join(CHART_DATA, "falco", CHARTS.falco.version, "rules", "falco_rules.yaml");
+    if (!fs.existsSync(stable)) {
+      console.warn(`    (skipped: no Falco stable rules at ${stable})`);
+      return this.skip();
+    }
+    const values = find(production, HELM, "observability-falco").inputs["values"] as Values;
+    const own = parse(values["customRules"]["doc-rag-rules.yaml"]) as Record<string, unknown>[];
+    const defined = falcoDefinitions([...readFalcoRules(stable), ...own]);
+    const undefinedRefs = own.flatMap((entry) => {
+      const refs = falcoReferences(String(entry["condition"] ?? ""));
+      const name = String(entry["rule"] ?? entry["macro"]);
+      return [
+        ...refs.macros.filter((m) => !defined.macros.has(m)).map((m) => `${name}: macro ${m}`),
+        ...refs.lists.filter((l) => !defined.lists.has(l)).map((l) => `${name}: list ${l}`),
+      ];
+    });
+    assert.deepEqual(undefinedRefs, []);
+    // The check sees what Falco would stop on: the original document's macro is not a stable one.
+    assert.ok(!defined.macros.has("inbound_outbound"));
+    assert.deepEqual(falcoReferences("inbound_outbound and container and not proc.name in (shell_binaries, curl)"), {
+      macros: ["inbound_outbound", "container"],
+      lists: ["shell_binaries"],
+    });
   });
 });

@@ -12,13 +12,38 @@ export interface FalcoRule {
   tags: string[];
 }
 
-/** The original document's two custom rules (§7.2), as written there. */
+/** A Falco macro: a named condition that rules use. */
+export interface FalcoMacro {
+  macro: string;
+  condition: string;
+}
+
+/**
+ * Macros the Doc-RAG rules use that the stable rules (falco_rules.yaml, which the chart installs)
+ * do not define. The original document's rule uses `inbound_outbound`, which only the incubating
+ * and sandbox rule files define; Falco stops on an undefined macro, so this is its definition,
+ * under our own name: an accepted, listened-on or connected socket (IPv4 or IPv6), not loopback
+ * or unspecified, that succeeded or is in progress.
+ */
+export const DOC_RAG_FALCO_MACROS: FalcoMacro[] = [
+  {
+    macro: "doc_rag_inbound_outbound",
+    condition: [
+      "((evt.type in (accept, accept4, listen, connect) and evt.dir = <) and",
+      "(fd.typechar = 4 or fd.typechar = 6) and",
+      '(fd.ip != "0.0.0.0" and fd.net != "127.0.0.0/8") and',
+      "(evt.rawres >= 0 or evt.res = EINPROGRESS))",
+    ].join("\n"),
+  },
+];
+
+/** The original document's two custom rules (§7.2), as written there but for the macro above. */
 export const DOC_RAG_FALCO_RULES: FalcoRule[] = [
   {
     rule: "Unexpected Network Connection from Doc-RAG Container",
     desc: "Detect unexpected network connections from doc-rag containers",
     condition: [
-      "inbound_outbound and",
+      "doc_rag_inbound_outbound and",
       "container and",
       'container.image contains "doc-rag" and',
       "not proc.name in (curl, wget, api-server) and",
@@ -75,7 +100,7 @@ export function runtimeSecurity(
       values: {
         driver: { kind: "modern_ebpf", modernEbpf: { leastPrivileged: true } },
         collectors: { kubernetes: { enabled: false } },
-        customRules: { [FALCO_RULES_FILE]: stringify(DOC_RAG_FALCO_RULES) },
+        customRules: { [FALCO_RULES_FILE]: stringify([...DOC_RAG_FALCO_MACROS, ...DOC_RAG_FALCO_RULES]) },
         falco: { json_output: true },
         tty: true,
         falcosidekick: { enabled: false },
