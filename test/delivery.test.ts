@@ -362,6 +362,32 @@ describe("delivery: the edge", () => {
     assert.equal(issuer.solvers[0].http01.gatewayHTTPRoute.parentRefs[0].name, "doc-rag-gateway");
   });
 
+  it("lets cert-manager's controller reach the Gateway on port 80 for the HTTP-01 self-check, where ACME is used", () => {
+    const egress = (run: StackRun, name: string) =>
+      ofType(run, NETWORK_POLICY)
+        .map((p) => p.inputs as Values)
+        .find((p) => p["metadata"].name === name)?.["spec"];
+    const controller = {
+      matchLabels: { "app.kubernetes.io/instance": "cert-manager", "app.kubernetes.io/component": "controller" },
+    };
+    for (const run of [runs.staging, runs.production]) {
+      const outside = egress(run, "cert-manager-acme-self-check");
+      assert.deepEqual(outside.podSelector, controller);
+      assert.deepEqual(outside.egress, [
+        { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 80, protocol: "TCP" }] },
+      ]);
+      const inside = egress(run, "cert-manager-acme-self-check-in-cluster");
+      assert.deepEqual(inside.egress[0].ports, [{ port: 10080, protocol: "TCP" }]);
+      assert.deepEqual(inside.egress[0].to[0].podSelector, { matchLabels: { "app.kubernetes.io/name": "envoy" } });
+      assert.equal(
+        inside.egress[0].to[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
+        (run.outputs["namespaces"] as Record<string, string>)["gateway"],
+      );
+    }
+    // dev's certificate is self-signed: no challenge, no such path.
+    assert.equal(egress(runs.dev, "cert-manager-acme-self-check"), undefined);
+  });
+
   it("limits each client to 100 requests per second through Envoy Gateway's own policy", () => {
     const policy = byName(
       runs.production,

@@ -48,6 +48,9 @@ export const egressSchema = strictObject({
   alerting: endpoint([443]),
   logs: endpoint([443, 9200]),
   acme: endpoint([443]),
+  // The Gateway's public address (its load balancer): cert-manager's HTTP-01 self-check fetches
+  // the challenge from it on port 80 before it asks Let's Encrypt to.
+  gatewayAddress: endpoint([80]),
 });
 
 export type VaultConfig = z.output<typeof vaultSchema>;

@@ -264,6 +264,26 @@ export class Edge extends pulumi.ComponentResource {
       direction: "egress",
       ...toEndpoint(args.egress.acme),
     });
+    if (args.publicCertificate) {
+      // ACME HTTP-01: before Let's Encrypt is asked to, the controller fetches the challenge from
+      // http://<apiHost>/.well-known/acme-challenge/ itself. The host resolves to the Gateway's
+      // public address (port 80); where the cluster routes that address internally (kube-proxy does
+      // for a LoadBalancer's IP), the request reaches the Envoy proxies directly on 10080.
+      const controller = { ...certManagerPods, "app.kubernetes.io/component": "controller" };
+      cm("acme-self-check", {
+        name: "cert-manager-acme-self-check",
+        podLabels: controller,
+        direction: "egress",
+        ...toEndpoint(args.egress.gatewayAddress),
+      });
+      cm("acme-self-check-in-cluster", {
+        name: "cert-manager-acme-self-check-in-cluster",
+        podLabels: controller,
+        direction: "egress",
+        peers: [{ namespace: args.gatewayNamespace, podLabels: envoy }],
+        ports: [10080],
+      });
+    }
     cm("webhook-from-kubernetes-api", {
       name: "cert-manager-webhook-from-kubernetes-api",
       podLabels: { ...certManagerPods, "app.kubernetes.io/component": "webhook" },
