@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { find, mockDigest, ofType, runStack, type RecordedResource, type StackRun, type Values } from "./harness";
+import { runTool, writeFiles } from "./harness/tools";
 
 const HELM = "kubernetes:helm.sh/v3:Release";
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
@@ -428,5 +429,107 @@ describe("delivery: images", () => {
       /doc-rag:services\.api\.image\.tag: must name a release: latest moves under you \(got "latest"\)/,
     );
     assert.equal(run.resources.length, 0);
+  });
+});
+
+describe("delivery: the canary analysis, end to end with promtool", () => {
+  /**
+   * The target labels Prometheus gives a pod's series under a ServiceMonitor, as the Prometheus
+   * Operator's relabelling does: job from the Service's jobLabel, namespace, pod, and each of the
+   * monitor's podTargetLabels (its name sanitised to a label name) from the pod's labels.
+   */
+  function seriesLabels(monitor: Values, pod: { name: string; namespace: string; labels: Record<string, string> }) {
+    const labels: Record<string, string> = {
+      job: pod.labels[monitor["jobLabel"]] ?? "",
+      namespace: pod.namespace,
+      pod: pod.name,
+    };
+    for (const name of (monitor["podTargetLabels"] ?? []) as string[]) {
+      if (pod.labels[name] !== undefined) labels[name.replace(/[^A-Za-z0-9_]/g, "_")] = pod.labels[name];
+    }
+    return labels;
+  }
+  const selector = (labels: Record<string, string>, extra: Record<string, string> = {}) =>
+    `{${Object.entries({ ...labels, ...extra })
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(",")}}`;
+
+  /** promtool test rules: the query's result at 10m for per-second rates of good and 5xx requests per hash. */
+  function successRate(
+    query: string,
+    pods: { labels: Record<string, string>; ok: number; errors: number }[],
+    expected: number[],
+  ) {
+    const perMinute = (perSecond: number) => `0+${perSecond * 60}x10`;
+    const tests = {
+      tests: [
+        {
+          interval: "1m",
+          input_series: pods.flatMap((p) => [
+            { series: `http_requests_total${selector(p.labels, { status: "200" })}`, values: perMinute(p.ok) },
+            { series: `http_requests_total${selector(p.labels, { status: "503" })}`, values: perMinute(p.errors) },
+          ]),
+          promql_expr_test: [
+            { expr: query, eval_time: "10m", exp_samples: expected.map((value) => ({ labels: "{}", value })) },
+          ],
+        },
+      ],
+    };
+    const files = writeFiles({ "analysis.yaml": tests });
+    try {
+      return runTool("promtool", ["test", "rules", "analysis.yaml"], files.dir);
+    } finally {
+      files.cleanup();
+    }
+  }
+
+  it("selects the canary's series by the hash label the ServiceMonitor copies from its pods", () => {
+    const run = runs.production;
+    const monitor = byName(run, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "doc-rag-chunker")["spec"];
+    assert.deepEqual(monitor.podTargetLabels, ["rollouts-pod-template-hash"]);
+    const rollout = byName(run, "kubernetes:argoproj.io/v1alpha1:Rollout", "chunker");
+    const namespace = rollout["metadata"].namespace as string;
+    const template = byName(run, "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate", "canary-success-rate")["spec"];
+    const metric = template.metrics[0];
+    const query = (metric.provider.prometheus.query as string).replaceAll("{{args.canary-hash}}", "canary1");
+    assert.equal(metric.successCondition, "result[0] >= 0.95");
+    // Pods as Argo Rollouts labels them: the template's labels plus the hash of their ReplicaSet.
+    const pod = (hash: string) =>
+      seriesLabels(monitor, {
+        name: `chunker-${hash}-x`,
+        namespace,
+        labels: { ...rollout["spec"].template.metadata.labels, "rollouts-pod-template-hash": hash },
+      });
+
+    // A healthy canary (99 of 100 requests succeed) beside a failing stable version: 0.99, which passes.
+    const healthy = successRate(
+      query,
+      [
+        { labels: pod("canary1"), ok: 99, errors: 1 },
+        { labels: pod("stable1"), ok: 1, errors: 99 },
+      ],
+      [0.99],
+    );
+    assert.equal(healthy.status, 0, healthy.output);
+    assert.ok(0.99 >= 0.95);
+    // A failing canary (half its requests fail): 0.5, which fails the success condition.
+    const failing = successRate(
+      query,
+      [
+        { labels: pod("canary1"), ok: 50, errors: 50 },
+        { labels: pod("stable1"), ok: 100, errors: 0 },
+      ],
+      [0.5],
+    );
+    assert.equal(failing.status, 0, failing.output);
+    assert.ok(!(0.5 >= 0.95));
+    // Without the ServiceMonitor's podTargetLabels the series carry no hash: the query finds nothing,
+    // so the analysis could never pass.
+    const unlabelled = seriesLabels(
+      { ...monitor, podTargetLabels: [] },
+      { name: "chunker-canary1-x", namespace, labels: rollout["spec"].template.metadata.labels },
+    );
+    const blind = successRate(query, [{ labels: unlabelled, ok: 99, errors: 1 }], []);
+    assert.equal(blind.status, 0, blind.output);
   });
 });

@@ -19,6 +19,9 @@ export const SCRAPE_TARGETS: ScrapeTarget[] = [
   { name: BUSINESS_METRICS_EXPORTER, interval: "30s", port: EXPORTER_METRICS_PORT.name },
 ];
 
+/** The label Argo Rollouts puts on each pod, naming its ReplicaSet's pod template. */
+export const ROLLOUTS_POD_TEMPLATE_HASH = "rollouts-pod-template-hash";
+
 export interface ServiceMonitorArgs {
   namespace: pulumi.Input<string>;
   applicationNamespace: pulumi.Input<string>;
@@ -42,6 +45,9 @@ export function serviceMonitor(
         jobLabel: "app.kubernetes.io/name",
         selector: { matchLabels: { "app.kubernetes.io/name": target.name, "app.kubernetes.io/part-of": PROJECT } },
         namespaceSelector: { matchNames: [args.applicationNamespace] },
+        // Copies the pod's rollouts-pod-template-hash label onto every series (as
+        // rollouts_pod_template_hash): the canary analysis selects the canary's series by it.
+        podTargetLabels: [ROLLOUTS_POD_TEMPLATE_HASH],
         endpoints: [{ port: target.port, path: "/metrics", scheme: "http", interval: target.interval }],
       },
     },
