@@ -1,7 +1,16 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { CHARTS, type Chart } from "../components/charts";
-import { CHART_DATA, chartDataDir, crdValidator, deadValuePaths, structural } from "./harness/chartData";
+import {
+  CHART_DATA,
+  chartDataDir,
+  chartDefaults,
+  conflictingDisruptionBudgets,
+  crdValidator,
+  deadValuePaths,
+  mergedValues,
+  structural,
+} from "./harness/chartData";
 import { kubernetesObjects, ofType, runStack, unwrapSecrets, type StackRun } from "./harness";
 
 const STACKS = ["dev", "pr", "staging", "production"] as const;
@@ -48,6 +57,17 @@ describe("against the upstream charts (../shared/charts)", function () {
           return deadValuePaths(values, dir).map((p) => `${String(release.inputs["name"])}: ${p}`);
         });
         assert.deepEqual(dead, []);
+      });
+
+      it("leaves no disruption budget with both minAvailable and maxUnavailable once Helm merges the defaults", () => {
+        const conflicts = ofType(run, HELM).flatMap((release) => {
+          const dir = chartDataDir(chartOf(release));
+          if (!dir) return [];
+          const values = unwrapSecrets<Record<string, unknown>>(release.inputs["values"] ?? {});
+          const merged = mergedValues(chartDefaults(dir), values);
+          return conflictingDisruptionBudgets(merged).map((p) => `${String(release.inputs["name"])}: ${p}`);
+        });
+        assert.deepEqual(conflicts, []);
       });
 
       it("creates custom resources that validate against the pinned charts' CRDs (unknown fields are errors)", () => {

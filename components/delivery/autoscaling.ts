@@ -131,7 +131,9 @@ export function metricsAdapter(
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
         podSecurityContext: { ...RESTRICTED_POD, fsGroup: 10001 },
         securityContext: RESTRICTED_CONTAINER,
-        podDisruptionBudget: { enabled: args.highAvailability, minAvailable: 1 },
+        // The chart defaults maxUnavailable to 1; a budget with both is refused by the API server,
+        // so null removes the default (Helm deletes a key set to null).
+        podDisruptionBudget: { enabled: args.highAvailability, minAvailable: 1, maxUnavailable: null },
       },
     },
     opts,

@@ -80,6 +80,28 @@ export function chartDefaults(dir: string): Values {
   return values;
 }
 
+/**
+ * The values Helm renders a chart with: the chart's defaults with `values` merged over them, maps
+ * key by key, where a null deletes the default (Helm's coalescing).
+ */
+export function mergedValues(defaults: Values, values: Values): Values {
+  const out: Values = { ...defaults };
+  for (const [key, value] of Object.entries(values)) {
+    if (value === null) delete out[key];
+    else if (isMap(value) && isMap(out[key])) out[key] = mergedValues(out[key] as Values, value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** Paths of maps that set both minAvailable and maxUnavailable: a PodDisruptionBudget the API refuses. */
+export function conflictingDisruptionBudgets(values: unknown, at: string[] = []): string[] {
+  if (!isMap(values)) return [];
+  const set = (key: string) => values[key] !== undefined && values[key] !== null && values[key] !== "";
+  const here = set("minAvailable") && set("maxUnavailable") ? [at.join(".") || "(top)"] : [];
+  return [...here, ...Object.entries(values).flatMap(([k, v]) => conflictingDisruptionBudgets(v, [...at, k]))];
+}
+
 interface SchemaNode {
   properties?: Record<string, SchemaNode>;
   additionalProperties?: boolean | SchemaNode;
