@@ -175,7 +175,10 @@ describe("secrets: Vault and External Secrets (staging, production)", () => {
     assert.deepEqual(values["serviceAccount"], { create: true, name: "external-secrets" });
     assert.equal(values["systemAuthDelegator"], true);
     assert.equal(values["processClusterStore"], false);
-    assert.deepEqual(values["serviceMonitor"], { enabled: true, renderMode: "failIfMissing" });
+    // Rendered whatever Helm's view of the cluster's kinds on a first deploy; the CRD is there first.
+    assert.deepEqual(values["serviceMonitor"], { enabled: true, renderMode: "alwaysRender" });
+    const crds = find(production, HELM, "addons-prometheus-operator-crds");
+    assert.ok(release.options.dependsOn.includes(crds.urn), "installs after the monitoring CRDs");
     assert.equal(values["replicaCount"], 2);
     assert.equal(values["leaderElect"], true);
     const staging = await runStack("staging");

@@ -68,7 +68,11 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
           podSecurityContext: { enabled: true, ...RESTRICTED_POD },
           securityContext: { enabled: true, ...RESTRICTED_CONTAINER },
           podDisruptionBudget: { enabled: ha, minAvailable: 1 },
-          serviceMonitor: { enabled: true, renderMode: "failIfMissing" },
+          // Always rendered: the release waits for the monitoring CRDs (dependsOn below), so the
+          // ServiceMonitor kind exists when it installs. The chart's capability probe
+          // (failIfMissing) would fail a first deploy whose Helm has not yet seen the new kind,
+          // and skipIfMissing would silently drop the metrics.
+          serviceMonitor: { enabled: true, renderMode: "alwaysRender" },
           webhook: { replicaCount: replicas, port: WEBHOOK_PORT, resources, podDisruptionBudget: { enabled: ha } },
           certController: { resources },
         },

@@ -85,11 +85,11 @@ export function chartDefaults(dir: string): Values {
  * key by key, where a null deletes the default (Helm's coalescing).
  */
 export function mergedValues(defaults: Values, values: Values): Values {
-  const out: Values = { ...defaults };
+  const removed = new Set(Object.keys(values).filter((key) => values[key] === null));
+  const out: Values = Object.fromEntries(Object.entries(defaults).filter(([key]) => !removed.has(key)));
   for (const [key, value] of Object.entries(values)) {
-    if (value === null) delete out[key];
-    else if (isMap(value) && isMap(out[key])) out[key] = mergedValues(out[key] as Values, value);
-    else out[key] = value;
+    if (value === null) continue;
+    out[key] = isMap(value) && isMap(out[key]) ? mergedValues(out[key] as Values, value) : value;
   }
   return out;
 }
