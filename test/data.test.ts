@@ -157,8 +157,13 @@ describe("data: Qdrant", () => {
     assert.equal(v["replicaCount"], 3);
     assert.equal(v["config"].cluster.enabled, true);
     assert.deepEqual(v["persistence"], { accessModes: ["ReadWriteOnce"], size: "50Gi", storageClassName: "fast-ssd" });
-    assert.deepEqual(v["apiKey"], { valueFrom: { secretKeyRef: { name: "doc-rag-qdrant-api-key", key: "api-key" } } });
-    assert.deepEqual(v["metrics"], { serviceMonitor: { enabled: true } });
+    // Read by Qdrant at start from the managed Secret, never copied by the chart at render time.
+    assert.equal(v["apiKey"], undefined);
+    const ref = { name: "doc-rag-qdrant-api-key", key: "api-key" };
+    assert.deepEqual(v["env"], [{ name: "QDRANT__SERVICE__API_KEY", valueFrom: { secretKeyRef: ref } }]);
+    assert.deepEqual(v["metrics"], {
+      serviceMonitor: { enabled: true, authorization: { type: "Bearer", credentials: ref } },
+    });
     assert.deepEqual(v["podDisruptionBudget"], { enabled: true, maxUnavailable: 1 });
     assert.equal(v["updateVolumeFsOwnership"], false);
   });

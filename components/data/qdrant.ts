@@ -29,6 +29,7 @@ export class QdrantStore extends pulumi.ComponentResource {
     const cfg = args.config;
     const clustered = cfg.replicas > 1;
     const apiKey = DELIVERED_SECRETS.qdrant;
+    const apiKeyRef = { name: apiKey.name, key: apiKey.keys[0].key };
     pinnedRelease(
       `${name}-release`,
       {
@@ -40,7 +41,11 @@ export class QdrantStore extends pulumi.ComponentResource {
           replicaCount: cfg.replicas,
           // The unprivileged image needs no root-owned paths.
           image: { useUnprivilegedImage: true },
-          apiKey: { valueFrom: { secretKeyRef: { name: apiKey.name, key: apiKey.keys[0].key } } },
+          // Qdrant reads its API key from the managed Secret when it starts, not through the
+          // chart's apiKey: the chart copies that key at render time (a lookup) into a Secret of its
+          // own, which is empty on a first install (the ExternalSecret has not synced yet) and never
+          // sees a rotated key.
+          env: [{ name: "QDRANT__SERVICE__API_KEY", valueFrom: { secretKeyRef: apiKeyRef } }],
           config: { cluster: { enabled: clustered, p2p: { port: P2P_PORT } } },
           persistence: {
             accessModes: ["ReadWriteOnce"],
@@ -56,7 +61,10 @@ export class QdrantStore extends pulumi.ComponentResource {
           readinessProbe: { enabled: true },
           startupProbe: { enabled: true },
           podDisruptionBudget: { enabled: clustered, maxUnavailable: 1 },
-          metrics: { serviceMonitor: { enabled: true } },
+          // /metrics wants the API key too; Prometheus reads it from the same Secret.
+          metrics: {
+            serviceMonitor: { enabled: true, authorization: { type: "Bearer", credentials: apiKeyRef } },
+          },
         },
       },
       {
