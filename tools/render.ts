@@ -1,0 +1,246 @@
+/**
+ * npm run render -- <stack> [--charts DIR] [--out DIR] [--json] [--config key=value ...]
+ *
+ * The render gate: runs the plan, then `helm template`s every Helm release of the stack from the
+ * chart cache (`npm run charts:pull`; never downloads) with exactly the recorded values, its
+ * namespace, the stack's Kubernetes version and the API versions the platform serves (the CRDs the
+ * charts install and the program uses, apiregistration.k8s.io/v1, and their Kind forms). Writes
+ * the rendered objects to DIR/rendered/<release>.yaml (DIR defaults to .plan/<stack>) and checks
+ * them with the program's own objects (tools/renderChecks.ts): render errors (the chart's values
+ * schema included), Pod Security of every rendered workload at its namespace's enforced level,
+ * quota fit per namespace at minimum and at full scale-out, Secrets and ConfigMaps that pods need
+ * and nothing creates, and (advisory) images not pinned by digest. Exits 1 on a finding that is
+ * not advisory, 2 on bad arguments.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { parseAllDocuments, stringify } from "yaml";
+import { CHARTS, type Chart } from "../components/charts";
+import { HELM_RELEASE } from "../policies/lib/kubernetes";
+import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets, type StackRun } from "../test/harness";
+import { cachedChart, defaultChartsDir, helmBinary } from "./helm";
+import {
+  imageFindings,
+  namespaceUsage,
+  podSecurityFindings,
+  quotaFindings,
+  referenceFindings,
+  type Finding,
+  type KubeObject,
+  type LimitDefaults,
+  type Placed,
+} from "./renderChecks";
+
+const USAGE = "usage: npm run render -- <stack> [--charts DIR] [--out DIR] [--json] [--config key=value ...]";
+
+export interface RenderRequest {
+  release: string;
+  chart: string;
+  namespace: string;
+  values: Record<string, unknown>;
+  kubeVersion: string;
+  apiVersions: string[];
+}
+
+/** `helm template` of one release: its objects, or the error Helm printed. */
+export function renderRelease(helm: string, request: RenderRequest): { objects: KubeObject[]; error?: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "doc-rag-render-"));
+  try {
+    const valuesFile = path.join(dir, "values.json");
+    fs.writeFileSync(valuesFile, JSON.stringify(request.values));
+    const args = [
+      "template",
+      request.release,
+      request.chart,
+      "--namespace",
+      request.namespace,
+      "--kube-version",
+      request.kubeVersion,
+      "--include-crds",
+      "--values",
+      valuesFile,
+      ...request.apiVersions.flatMap((v) => ["--api-versions", v]),
+    ];
+    const result = spawnSync(helm, args, { encoding: "utf8", maxBuffer: 256 * 2 ** 20 });
+    if (result.status !== 0) return { objects: [], error: (result.stderr || result.error?.message || "").trim() };
+    const objects = parseAllDocuments(result.stdout)
+      .map((d) => d.toJS() as KubeObject | null)
+      .filter((o): o is KubeObject => Boolean(o?.kind));
+    return { objects };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `group/version` and `group/version/Kind` for every version a CRD serves. */
+function servedApis(crd: KubeObject): string[] {
+  const s = crd["spec"] as { group: string; names: { kind: string }; versions: { name: string; served?: boolean }[] };
+  return s.versions
+    .filter((v) => v.served !== false)
+    .flatMap((v) => [`${s.group}/${v.name}`, `${s.group}/${v.name}/${s.names.kind}`]);
+}
+
+/** Secrets that appear at run time, made by a controller from an object the plan or a chart holds. */
+function runtimeSecrets(placed: Placed[]): Map<string, Set<string>> {
+  const found = new Map<string, Set<string>>();
+  const add = (ns: string, name: string) => found.set(ns, (found.get(ns) ?? new Set()).add(name));
+  for (const { object, namespace } of placed) {
+    const s = (object["spec"] ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (object.kind === "ExternalSecret") add(namespace, s["target"]?.name ?? object.metadata.name);
+    if (object.kind === "Certificate") add(namespace, s["secretName"]);
+    // CloudNativePG's generated Secrets for a Cluster (its documentation's names).
+    if (object.kind === "Cluster" && object.apiVersion.startsWith("postgresql.cnpg.io/")) {
+      for (const suffix of ["app", "superuser", "ca", "replication", "server"])
+        add(namespace, `${object.metadata.name}-${suffix}`);
+    }
+  }
+  return found;
+}
+
+export interface RenderReport {
+  stack: string;
+  charts: string;
+  releases: { name: string; chart: string; version: string; namespace: string; objects: number; file?: string }[];
+  findings: Finding[];
+}
+
+/** Renders every release of a run from the chart cache and checks the result with the plan. */
+export async function renderStack(run: StackRun, chartsDir: string, out: string): Promise<RenderReport> {
+  const own = kubernetesObjects(run).map(({ object }) => unwrapSecrets<KubeObject>(object));
+  const namespaces = own.filter((o) => o.kind === "Namespace");
+  const levels = new Map(
+    namespaces.map((n) => [n.metadata.name, n.metadata.labels?.["pod-security.kubernetes.io/enforce"] ?? "restricted"]),
+  );
+  const version = namespaces[0]?.metadata.labels?.["pod-security.kubernetes.io/enforce-version"] ?? "v1.36";
+  const kubeVersion = version.replace(/^v/, "");
+  const releases = ofType(run, HELM_RELEASE).map((r) => {
+    const chart = (Object.values(CHARTS) as Chart[]).find(
+      (c) => c.chart === r.inputs["chart"] && c.version === r.inputs["version"],
+    );
+    if (!chart)
+      throw new Error(
+        `release ${String(r.inputs["name"])}: chart ${String(r.inputs["chart"])} is not pinned in components/charts.ts`,
+      );
+    const location = cachedChart(chartsDir, chart);
+    if (!location)
+      throw new Error(
+        `${chart.chart} ${chart.version} is not in the chart cache ${chartsDir}: run npm run charts:pull`,
+      );
+    return {
+      release: String(r.inputs["name"]),
+      chart: location,
+      pinned: chart,
+      namespace: String(r.inputs["namespace"]),
+      values: unwrapSecrets<Record<string, unknown>>(r.inputs["values"] ?? {}),
+    };
+  });
+  const helm = helmBinary();
+  // The platform's APIs: what the program's objects use, then (a first pass) every CRD a chart installs.
+  const apis = new Set([
+    "apiregistration.k8s.io/v1",
+    ...own.flatMap((o) => [o.apiVersion, `${o.apiVersion}/${o.kind}`]),
+  ]);
+  for (const r of releases) {
+    const { objects } = renderRelease(helm, { ...r, kubeVersion, apiVersions: [...apis] });
+    for (const crd of objects.filter((o) => o.kind === "CustomResourceDefinition"))
+      servedApis(crd).forEach((a) => apis.add(a));
+  }
+  const placed: Placed[] = own.map((object) => ({ object, namespace: object.metadata.namespace ?? "" }));
+  const findings: Finding[] = [];
+  const report: RenderReport = { stack: run.stack, charts: chartsDir, releases: [], findings };
+  fs.mkdirSync(path.join(out, "rendered"), { recursive: true });
+  for (const r of releases) {
+    const { objects, error } = renderRelease(helm, { ...r, kubeVersion, apiVersions: [...apis].sort() });
+    const entry = {
+      name: r.release,
+      chart: r.pinned.chart,
+      version: r.pinned.version,
+      namespace: r.namespace,
+      objects: objects.length,
+    };
+    if (error) {
+      findings.push({ check: "render", level: "error", namespace: r.namespace, release: r.release, message: error });
+      report.releases.push(entry);
+      continue;
+    }
+    const file = path.join(out, "rendered", `${r.release}.yaml`);
+    fs.writeFileSync(file, objects.map((o) => stringify(o)).join("---\n"));
+    report.releases.push({ ...entry, file: path.relative(PROJECT_ROOT, file) });
+    for (const object of objects)
+      placed.push({ object, namespace: object.metadata.namespace ?? r.namespace, release: r.release });
+  }
+  findings.push(...(await podSecurityFindings(placed, levels)));
+  findings.push(...referenceFindings(placed, runtimeSecrets(placed)));
+  for (const quota of own.filter((o) => o.kind === "ResourceQuota")) {
+    const ns = quota.metadata.namespace ?? "";
+    const range = own.find((o) => o.kind === "LimitRange" && o.metadata.namespace === ns);
+    const limits = (
+      (range?.["spec"] as { limits?: (LimitDefaults & { type: string })[] } | undefined)?.limits ?? []
+    ).find((l) => l.type === "Container");
+    const inNamespace = placed.filter((p) => p.namespace === ns).map((p) => p.object);
+    // Helm keeps one Secret per release (its current revision) in the release's namespace.
+    const releaseSecrets = releases.filter((r) => r.namespace === ns).length;
+    const hard = ((quota["spec"] as { hard?: Record<string, string> }).hard ?? {}) as Record<string, string>;
+    findings.push(...quotaFindings(ns, hard, namespaceUsage(inNamespace, limits ?? {}, releaseSecrets)));
+  }
+  findings.push(...imageFindings(placed));
+  fs.writeFileSync(path.join(out, "render-report.json"), JSON.stringify(report, null, 2) + "\n");
+  return report;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        charts: { type: "string" },
+        out: { type: "string" },
+        json: { type: "boolean", default: false },
+        config: { type: "string", short: "c", multiple: true },
+      },
+    });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const [stack, ...extra] = args.positionals;
+  if (!stack || extra.length) {
+    console.error(USAGE);
+    return 2;
+  }
+  const run = await runStack(stack, { overrides: args.values.config ?? [] });
+  if (run.error) {
+    console.error(run.error.message);
+    return 1;
+  }
+  const out = path.resolve(args.values.out ?? path.join(PROJECT_ROOT, ".plan", stack));
+  let report: RenderReport;
+  try {
+    report = await renderStack(run, args.values.charts ?? defaultChartsDir(), out);
+  } catch (err) {
+    console.error((err as Error).message);
+    return 1;
+  }
+  const errors = report.findings.filter((f) => f.level === "error");
+  if (args.values.json) {
+    console.log(JSON.stringify(report, null, 2));
+  } else {
+    console.log(`Render gate for stack ${stack}: ${report.releases.length} releases from ${report.charts}`);
+    for (const r of report.releases)
+      console.log(`  ${r.name}  ${r.chart} ${r.version}  ${r.namespace}  ${r.objects} objects`);
+    for (const f of report.findings) {
+      const where = [f.namespace, f.release].filter(Boolean).join(" ");
+      console.log(`  ${f.level}  ${f.check}  ${where}: ${f.message}`);
+    }
+    const advisory = report.findings.length - errors.length;
+    console.log(
+      `${errors.length} findings that fail the gate, ${advisory} advisory; report in ${path.join(out, "render-report.json")}`,
+    );
+  }
+  return errors.length ? 1 : 0;
+}

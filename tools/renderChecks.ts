@@ -1,0 +1,351 @@
+/**
+ * The render gate's checks, over plain Kubernetes objects: what the program registers (the plan's
+ * manifests) and what Helm renders for each release. Pure functions, so tests prove each check
+ * on small fixtures; tools/render.ts runs them on a stack.
+ */
+import { quantityValue } from "../components/quantity";
+import { podSecurityBaseline, podSecurityRestricted } from "../policies/workloads";
+import { typeToken } from "../policies/lib/kubernetes";
+import { kubernetesTarget, runResourcePolicy } from "../test/harness/policies";
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+/** An object and where it comes from: the program itself, or a Helm release. */
+export interface Placed {
+  object: KubeObject;
+  namespace: string;
+  /** The Helm release that renders it; undefined for the program's own objects. */
+  release?: string;
+}
+
+export interface Finding {
+  check: "render" | "pod-security" | "quota" | "reference" | "image";
+  level: "error" | "advisory";
+  namespace?: string;
+  release?: string;
+  message: string;
+}
+
+type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form manifests
+
+const spec = (o: KubeObject): Spec => (o["spec"] ?? {}) as Spec;
+const isTestHook = (o: KubeObject) =>
+  (o.metadata.annotations?.["helm.sh/hook"] ?? "").split(",").some((h) => h.trim().startsWith("test"));
+
+/** The pod template a workload runs, with how many pods at least and at most, and whether it surges. */
+interface Workload {
+  podSpec: Spec;
+  min: number;
+  max: number;
+  /** A rolling update adds one pod above the count while it runs. */
+  surge: boolean;
+  claims: Spec[];
+}
+
+function containersWith(resources: unknown): Spec {
+  return { containers: [{ name: "main", resources: resources ?? {} }] };
+}
+
+/**
+ * What runs for an object: Kubernetes workloads, and the pods the platform's operators create from
+ * their custom resources (replica counts and resources as each operator documents them).
+ */
+function workloadOf(o: KubeObject): Workload | undefined {
+  const s = spec(o);
+  const replicas = typeof s["replicas"] === "number" ? s["replicas"] : 1;
+  const template = (s["template"] as Spec | undefined)?.["spec"] as Spec | undefined;
+  switch (o.kind) {
+    case "Deployment":
+    case "Rollout":
+      return template && { podSpec: template, min: replicas, max: replicas, surge: true, claims: [] };
+    case "StatefulSet":
+      return (
+        template && {
+          podSpec: template,
+          min: replicas,
+          max: replicas,
+          surge: false,
+          claims: (s["volumeClaimTemplates"] ?? []) as Spec[],
+        }
+      );
+    case "ReplicaSet":
+      return template && { podSpec: template, min: replicas, max: replicas, surge: false, claims: [] };
+    case "DaemonSet":
+      // One pod per node; the gate assumes one node per namespace quota (a laptop's kind cluster).
+      return template && { podSpec: template, min: 1, max: 1, surge: false, claims: [] };
+    case "Job":
+      return template && { podSpec: template, min: 1, max: 1, surge: false, claims: [] };
+    case "Pod":
+      return { podSpec: s, min: 1, max: 1, surge: false, claims: [] };
+    // Operators: the Prometheus Operator, CloudNativePG and the OpenTelemetry Operator.
+    case "Prometheus":
+    case "Alertmanager":
+    case "OpenTelemetryCollector":
+      return { podSpec: containersWith(s["resources"]), min: replicas, max: replicas, surge: false, claims: [] };
+    case "Cluster":
+      if (!o.apiVersion.startsWith("postgresql.cnpg.io/")) return undefined;
+      return {
+        podSpec: containersWith(s["resources"]),
+        min: s["instances"] ?? 1,
+        max: s["instances"] ?? 1,
+        surge: false,
+        claims: [{ spec: { resources: { requests: { storage: s["storage"]?.size ?? "0" } } } }],
+      };
+    default:
+      return undefined;
+  }
+}
+
+export interface LimitDefaults {
+  default?: Record<string, string>;
+  defaultRequest?: Record<string, string>;
+}
+
+type Usage = Record<string, number>;
+
+/** A pod's requests and limits of cpu and memory, with the namespace's LimitRange defaults applied. */
+export function podUsage(podSpec: Spec, limits: LimitDefaults = {}): Usage {
+  const usage = (container: Spec): Usage => {
+    const r = (container["resources"] ?? {}) as { requests?: Record<string, string>; limits?: Record<string, string> };
+    const out: Usage = {};
+    for (const resource of ["cpu", "memory"]) {
+      const limit = r.limits?.[resource] ?? limits.default?.[resource];
+      // Kubernetes defaults a missing request to the container's own limit, then to the LimitRange's.
+      const request = r.requests?.[resource] ?? r.limits?.[resource] ?? limits.defaultRequest?.[resource];
+      out[`requests.${resource}`] = request ? quantityValue(String(request)) : 0;
+      out[`limits.${resource}`] = limit ? quantityValue(String(limit)) : 0;
+    }
+    return out;
+  };
+  const sum = (list: Usage[]) =>
+    list.reduce<Usage>((acc, u) => {
+      for (const [k, v] of Object.entries(u)) acc[k] = (acc[k] ?? 0) + v;
+      return acc;
+    }, {});
+  // A pod's effective demand: its containers together, or its largest init container if larger.
+  const running = sum(((podSpec["containers"] ?? []) as Spec[]).map(usage));
+  for (const init of ((podSpec["initContainers"] ?? []) as Spec[]).map(usage)) {
+    for (const [k, v] of Object.entries(init)) running[k] = Math.max(running[k] ?? 0, v);
+  }
+  return running;
+}
+
+/** The autoscalers' bounds by the workload they scale (`Kind/name`). */
+function autoscaled(objects: KubeObject[]): Map<string, { min: number; max: number }> {
+  const bounds = new Map<string, { min: number; max: number }>();
+  for (const o of objects.filter((x) => x.kind === "HorizontalPodAutoscaler")) {
+    const s = spec(o);
+    bounds.set(`${s["scaleTargetRef"]?.kind}/${s["scaleTargetRef"]?.name}`, {
+      min: s["minReplicas"] ?? 1,
+      max: s["maxReplicas"] ?? 1,
+    });
+  }
+  return bounds;
+}
+
+const COUNTED: Record<string, string> = {
+  ConfigMap: "configmaps",
+  Secret: "secrets",
+  Service: "services",
+  PersistentVolumeClaim: "persistentvolumeclaims",
+};
+
+/** What a namespace's objects use of its quota, at minimum replicas and at full scale-out. */
+export function namespaceUsage(
+  objects: KubeObject[],
+  limits: LimitDefaults = {},
+  extraSecrets = 0,
+): { atMinimum: Usage; atMaximum: Usage } {
+  const atMinimum: Usage = { secrets: extraSecrets };
+  const atMaximum: Usage = { secrets: extraSecrets };
+  const add = (into: Usage, key: string, n: number) => (into[key] = (into[key] ?? 0) + n);
+  const bounds = autoscaled(objects);
+  for (const o of objects) {
+    const counted = COUNTED[o.kind];
+    if (counted) {
+      add(atMinimum, counted, 1);
+      add(atMaximum, counted, 1);
+    }
+    if (o.kind === "PersistentVolumeClaim") {
+      const size = quantityValue(String(spec(o)["resources"]?.requests?.storage ?? "0"));
+      add(atMinimum, "requests.storage", size);
+      add(atMaximum, "requests.storage", size);
+    }
+    const w = workloadOf(o);
+    if (!w || isTestHook(o)) continue;
+    const scaled = bounds.get(`${o.kind}/${o.metadata.name}`);
+    const min = scaled ? scaled.min : w.min;
+    const max = (scaled ? scaled.max : w.max) + (w.surge ? 1 : 0);
+    const pod = podUsage(w.podSpec, limits);
+    for (const [count, into] of [
+      [min, atMinimum],
+      [max, atMaximum],
+    ] as const) {
+      add(into, "pods", count);
+      for (const [k, v] of Object.entries(pod)) add(into, k, v * count);
+      for (const claim of w.claims) {
+        add(into, "persistentvolumeclaims", count);
+        add(
+          into,
+          "requests.storage",
+          count * quantityValue(String(claim["spec"]?.resources?.requests?.storage ?? "0")),
+        );
+      }
+    }
+  }
+  return { atMinimum, atMaximum };
+}
+
+const show = (key: string, value: number) =>
+  key.endsWith("memory") || key.endsWith("storage") ? `${(value / 2 ** 30).toFixed(2)}Gi` : `${+value.toFixed(3)}`;
+
+/** Every quota key the usage exceeds, at minimum and at full scale-out, with by how much. */
+export function quotaFindings(
+  namespace: string,
+  hard: Record<string, string>,
+  usage: { atMinimum: Usage; atMaximum: Usage },
+): Finding[] {
+  const findings: Finding[] = [];
+  for (const [key, limit] of Object.entries(hard)) {
+    const allowed = quantityValue(String(limit));
+    for (const [when, used] of [
+      ["at minimum replicas", usage.atMinimum[key] ?? 0],
+      ["at every autoscaler's maximum plus one surge pod per rolling workload", usage.atMaximum[key] ?? 0],
+    ] as const) {
+      if (used > allowed + 1e-9) {
+        findings.push({
+          check: "quota",
+          level: "error",
+          namespace,
+          message: `${key}: ${show(key, used)} needed ${when}, quota ${limit} (over by ${show(key, used - allowed)})`,
+        });
+        break;
+      }
+    }
+  }
+  return findings;
+}
+
+/** Pods that break their namespace's enforced Pod Security level, by the pack's own PSS rules. */
+export async function podSecurityFindings(placed: Placed[], levels: Map<string, string>): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const { object, namespace, release } of placed) {
+    if (
+      !workloadOf(object) ||
+      isTestHook(object) ||
+      !["v1", "apps/v1", "batch/v1", "argoproj.io/v1alpha1"].includes(object.apiVersion)
+    )
+      continue;
+    const level = levels.get(namespace) ?? "restricted";
+    const rules =
+      level === "privileged"
+        ? []
+        : level === "baseline"
+          ? [podSecurityBaseline]
+          : [podSecurityBaseline, podSecurityRestricted];
+    const target = kubernetesTarget(
+      typeToken(object.apiVersion, object.kind).replace(/^kubernetes:/, ""),
+      object.metadata.name,
+      object,
+    );
+    for (const rule of rules) {
+      for (const v of (await runResourcePolicy(rule, target)).violations) {
+        findings.push({
+          check: "pod-security",
+          level: "error",
+          namespace,
+          ...(release ? { release } : {}),
+          message: `${object.kind}/${object.metadata.name} (enforce ${level}): ${v.message}`,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+/**
+ * Secrets and ConfigMaps a pod needs (env, envFrom, volumes; not those marked optional) that
+ * nothing creates in its namespace: neither the program, nor a chart, nor a known creator at run
+ * time (`runtimeSecrets`, e.g. an ExternalSecret's target or an operator's generated Secrets).
+ */
+export function referenceFindings(placed: Placed[], runtimeSecrets: Map<string, Set<string>>): Finding[] {
+  const existing = new Set(
+    placed
+      .filter((p) => p.object.kind === "Secret" || p.object.kind === "ConfigMap")
+      .map((p) => `${p.namespace}/${p.object.kind}/${p.object.metadata.name}`),
+  );
+  const findings: Finding[] = [];
+  for (const { object, namespace, release } of placed) {
+    const w = workloadOf(object);
+    if (!w || isTestHook(object)) continue;
+    const needed: [string, string][] = [];
+    const containers = [
+      ...((w.podSpec["containers"] ?? []) as Spec[]),
+      ...((w.podSpec["initContainers"] ?? []) as Spec[]),
+    ];
+    for (const c of containers) {
+      for (const e of (c["env"] ?? []) as Spec[]) {
+        const from = e["valueFrom"] ?? {};
+        if (from.secretKeyRef && !from.secretKeyRef.optional) needed.push(["Secret", from.secretKeyRef.name]);
+        if (from.configMapKeyRef && !from.configMapKeyRef.optional)
+          needed.push(["ConfigMap", from.configMapKeyRef.name]);
+      }
+      for (const e of (c["envFrom"] ?? []) as Spec[]) {
+        if (e["secretRef"] && !e["secretRef"].optional) needed.push(["Secret", e["secretRef"].name]);
+        if (e["configMapRef"] && !e["configMapRef"].optional) needed.push(["ConfigMap", e["configMapRef"].name]);
+      }
+    }
+    for (const v of (w.podSpec["volumes"] ?? []) as Spec[]) {
+      if (v["secret"] && !v["secret"].optional) needed.push(["Secret", v["secret"].secretName]);
+      if (v["configMap"] && !v["configMap"].optional) needed.push(["ConfigMap", v["configMap"].name]);
+    }
+    for (const [kind, name] of needed) {
+      if (existing.has(`${namespace}/${kind}/${name}`)) continue;
+      if (kind === "Secret" && runtimeSecrets.get(namespace)?.has(name)) continue;
+      findings.push({
+        check: "reference",
+        level: "error",
+        namespace,
+        ...(release ? { release } : {}),
+        message: `${object.kind}/${object.metadata.name} needs ${kind} ${name}, which nothing creates in ${namespace}`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** Images a chart runs by tag, not digest: advisory (a user pins them with the chart's image values). */
+export function imageFindings(placed: Placed[]): Finding[] {
+  const seen = new Set<string>();
+  const findings: Finding[] = [];
+  for (const { object, release, namespace } of placed) {
+    const w = workloadOf(object);
+    if (!w || !release || isTestHook(object)) continue;
+    for (const c of [
+      ...((w.podSpec["containers"] ?? []) as Spec[]),
+      ...((w.podSpec["initContainers"] ?? []) as Spec[]),
+    ]) {
+      const image = String(c["image"] ?? "");
+      if (!image || image.includes("@sha256:") || seen.has(`${release}/${image}`)) continue;
+      seen.add(`${release}/${image}`);
+      findings.push({
+        check: "image",
+        level: "advisory",
+        namespace,
+        release,
+        message: `${image} is not pinned by digest`,
+      });
+    }
+  }
+  return findings;
+}
