@@ -127,9 +127,9 @@ const BAD_CASES: BadCase[] = [
   },
   {
     what: "a quota request above its limit",
-    overrides: ['doc-rag:namespaces.application.quota["requests.memory"]=100Gi'],
+    overrides: ['doc-rag:namespaces.application.quota["requests.memory"]=300Gi'],
     expect: [
-      /^doc-rag:namespaces\.application\.quota\["requests\.memory"\]: must not exceed limits\.memory \(80Gi\) \(got "100Gi"\)$/,
+      /^doc-rag:namespaces\.application\.quota\["requests\.memory"\]: must not exceed limits\.memory \(232Gi\) \(got "300Gi"\)$/,
     ],
   },
   {

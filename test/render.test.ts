@@ -9,9 +9,10 @@ import {
   quotaFindings,
   referenceFindings,
   type KubeObject,
+  type LimitDefaults,
   type Placed,
 } from "../tools/renderChecks";
-import { PROJECT_ROOT } from "./harness";
+import { kubernetesObjects, PROJECT_ROOT, runStack, unwrapSecrets } from "./harness";
 
 const FIXTURE = path.join(PROJECT_ROOT, "test", "fixtures", "charts", "gate-fixture");
 const NS = "team";
@@ -130,4 +131,28 @@ describe("the render gate, on a fixture chart", function () {
       [],
     );
   });
+});
+
+describe("the program's own workloads against their namespaces' quotas (no charts needed)", () => {
+  for (const stack of ["dev", "pr", "staging", "production"]) {
+    it(`${stack}: fit at minimum and at every autoscaler's maximum plus a surge pod`, async () => {
+      const run = await runStack(stack, stack === "pr" ? { configFrom: "pr" } : {});
+      const own = kubernetesObjects(run).map(({ object }) => unwrapSecrets<KubeObject>(object));
+      const findings = own
+        .filter((o) => o.kind === "ResourceQuota")
+        .flatMap((quota) => {
+          const ns = quota.metadata.namespace ?? "";
+          const range = own.find((o) => o.kind === "LimitRange" && o.metadata.namespace === ns) as
+            { spec: { limits: (LimitDefaults & { type: string })[] } } | undefined;
+          const limits = range?.spec.limits.find((l) => l.type === "Container") ?? {};
+          const objects = own.filter((o) => o.metadata.namespace === ns);
+          const hard = (quota["spec"] as { hard: Record<string, string> }).hard;
+          return quotaFindings(ns, hard, namespaceUsage(objects, limits));
+        });
+      assert.deepEqual(
+        findings.map((f) => `${f.namespace}: ${f.message}`),
+        [],
+      );
+    });
+  }
 });

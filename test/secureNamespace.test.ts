@@ -110,15 +110,16 @@ describe("SecureNamespace", () => {
     });
   }
 
-  it("gives production's application namespace the original document's quota", () => {
+  it("gives production's application namespace the original document's object counts, and room for its autoscalers", () => {
     const quota = inputs(runs["production"]!, QUOTA, "application-quota");
     assert.equal(quota.metadata.name, "doc-rag-quota");
     assert.equal(quota.metadata.namespace, "doc-rag-prod");
     assert.deepEqual(quota.spec.hard, {
-      "requests.cpu": "20",
-      "requests.memory": "40Gi",
-      "limits.cpu": "40",
-      "limits.memory": "80Gi",
+      // Sized by the quota rule (test/render.test.ts proves every stack fits at full scale-out).
+      "requests.cpu": "45",
+      "requests.memory": "90Gi",
+      "limits.cpu": "129",
+      "limits.memory": "232Gi",
       persistentvolumeclaims: "10",
       services: "20",
       secrets: "30",
@@ -127,12 +128,13 @@ describe("SecureNamespace", () => {
   });
 
   it("sizes staging's and dev's application quota below production's", () => {
+    // Each from its own services' autoscalers, by the same rule.
     const hard = (stack: string) => inputs(runs[stack]!, QUOTA, "application-quota").spec.hard;
     assert.deepEqual(
       ["staging", "dev"].map((s) => [hard(s)["requests.cpu"], hard(s)["limits.memory"]]),
       [
-        ["10", "40Gi"],
-        ["4", "16Gi"],
+        ["36", "162Gi"],
+        ["5", "16Gi"],
       ],
     );
   });

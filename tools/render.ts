@@ -100,10 +100,18 @@ function runtimeSecrets(placed: Placed[]): Map<string, Set<string>> {
   return found;
 }
 
+function inNamespaceSecrets(placed: Placed[], namespace: string): string[] {
+  return placed
+    .filter((p) => p.namespace === namespace && p.object.kind === "Secret")
+    .map((p) => p.object.metadata.name);
+}
+
 export interface RenderReport {
   stack: string;
   charts: string;
   releases: { name: string; chart: string; version: string; namespace: string; objects: number; file?: string }[];
+  /** Per namespace with a quota: its hard limits and what its objects use, in base units (cores, bytes). */
+  quotas: Record<string, { hard: Record<string, string> } & ReturnType<typeof namespaceUsage>>;
   findings: Finding[];
 }
 
@@ -150,7 +158,7 @@ export async function renderStack(run: StackRun, chartsDir: string, out: string)
   }
   const placed: Placed[] = own.map((object) => ({ object, namespace: object.metadata.namespace ?? "" }));
   const findings: Finding[] = [];
-  const report: RenderReport = { stack: run.stack, charts: chartsDir, releases: [], findings };
+  const report: RenderReport = { stack: run.stack, charts: chartsDir, releases: [], quotas: {}, findings };
   fs.mkdirSync(path.join(out, "rendered"), { recursive: true });
   for (const r of releases) {
     const { objects, error } = renderRelease(helm, { ...r, kubeVersion, apiVersions: [...apis].sort() });
@@ -173,7 +181,8 @@ export async function renderStack(run: StackRun, chartsDir: string, out: string)
       placed.push({ object, namespace: object.metadata.namespace ?? r.namespace, release: r.release });
   }
   findings.push(...(await podSecurityFindings(placed, levels)));
-  findings.push(...referenceFindings(placed, runtimeSecrets(placed)));
+  const created = runtimeSecrets(placed);
+  findings.push(...referenceFindings(placed, created));
   for (const quota of own.filter((o) => o.kind === "ResourceQuota")) {
     const ns = quota.metadata.namespace ?? "";
     const range = own.find((o) => o.kind === "LimitRange" && o.metadata.namespace === ns);
@@ -181,10 +190,15 @@ export async function renderStack(run: StackRun, chartsDir: string, out: string)
       (range?.["spec"] as { limits?: (LimitDefaults & { type: string })[] } | undefined)?.limits ?? []
     ).find((l) => l.type === "Container");
     const inNamespace = placed.filter((p) => p.namespace === ns).map((p) => p.object);
-    // Helm keeps one Secret per release (its current revision) in the release's namespace.
-    const releaseSecrets = releases.filter((r) => r.namespace === ns).length;
+    // Secrets no manifest shows: Helm's, one per release (its current revision) in the release's
+    // namespace, and those controllers create at run time from the plan's and charts' objects.
+    const secretNames = new Set(inNamespaceSecrets(placed, ns));
+    const runtime = [...(created.get(ns) ?? [])].filter((name) => !secretNames.has(name)).length;
+    const releaseSecrets = releases.filter((r) => r.namespace === ns).length + runtime;
     const hard = ((quota["spec"] as { hard?: Record<string, string> }).hard ?? {}) as Record<string, string>;
-    findings.push(...quotaFindings(ns, hard, namespaceUsage(inNamespace, limits ?? {}, releaseSecrets)));
+    const usage = namespaceUsage(inNamespace, limits ?? {}, releaseSecrets);
+    report.quotas[ns] = { hard, ...usage };
+    findings.push(...quotaFindings(ns, hard, usage));
   }
   findings.push(...imageFindings(placed));
   fs.writeFileSync(path.join(out, "render-report.json"), JSON.stringify(report, null, 2) + "\n");
