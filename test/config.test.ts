@@ -12,9 +12,10 @@ interface BadCase {
   expect: RegExp[];
 }
 
-/** What staging and production need beside the environment and a cluster. */
+/** What staging and production need beside the environment and a cluster: Vault, and a log sink. */
 const VAULT = {
   "doc-rag:vault": JSON.stringify({ address: "https://vault.example.org", kubernetesHost: "https://k8s.example.org" }),
+  "doc-rag:observability": JSON.stringify({ logs: { host: "opensearch.example.org" } }),
 };
 const PRODUCTION_MINIMUM = {
   "doc-rag:environment": "production",

@@ -493,6 +493,18 @@ describe("observability: the monitoring stack", () => {
     ]);
   });
 
+  it("ships no logs in dev, which has no OpenSearch on a laptop, and requires a log sink elsewhere", async () => {
+    const dev = await runStack("dev");
+    assert.deepEqual(
+      dev.resources.filter((r) => /fluent-bit/.test(r.name)).map((r) => r.name),
+      [],
+    );
+    assert.ok(find(dev, HELM, "observability-falco"));
+    const staging = await runStack("staging", { overrides: ["doc-rag:observability={}"] });
+    assert.match(staging.error?.message ?? "", /doc-rag:observability\.logs: is required; must be set in staging \(the OpenSearch that keeps its logs\)/);
+    assert.equal(staging.resources.filter((r) => r.custom).length, 0, "nothing is registered");
+  });
+
   it("scrapes the six services on their metrics port, the api every 10s, the exporter every 30s", () => {
     const monitors = Object.fromEntries(
       ofType(production, SERVICE_MONITOR).map((m) => {

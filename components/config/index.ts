@@ -226,6 +226,13 @@ const stackSchema = z
         );
       }
     }
+    if (cfg.environment !== "dev" && !cfg.observability.logs) {
+      problem(
+        ["observability", "logs"],
+        undefined,
+        `must be set in ${cfg.environment} (the OpenSearch that keeps its logs): only dev may ship none`,
+      );
+    }
     if (cfg.environment === "dev" && cfg.github) {
       problem(["github"], cfg.github, "must not be set in dev: dev has no GitHub governance");
     }

@@ -46,7 +46,9 @@ export const observabilitySchema = strictObject({
       .string()
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a Secret name")
       .optional(),
-  }).prefault({}),
+    // Unset, no logs are shipped (dev on a laptop reads them with kubectl logs); staging and
+    // production must name their OpenSearch.
+  }).optional(),
 });
 
 export type ObservabilityConfig = z.output<typeof observabilitySchema>;

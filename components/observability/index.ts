@@ -169,27 +169,29 @@ export class Observability extends pulumi.ComponentResource {
     );
     this.tracingEndpoint = tracing.endpoint;
     const agents = { parent: this, dependsOn: [args.monitoringCrds] };
-    logShipping(
-      `${name}-fluent-bit`,
-      { namespace: ns.nodeAgents, logs: args.config.logs, applicationNamespace: args.applicationNamespace },
-      agents,
-    );
     runtimeSecurity(`${name}-falco`, { namespace: ns.nodeAgents }, agents);
-
     const agentRule = trafficRules(this, `${name}-agents`, ns.nodeAgents, labels);
-    const fluentBit = { "app.kubernetes.io/name": "fluent-bit" };
-    agentRule("fluent-bit-to-opensearch", {
-      name: "fluent-bit-to-opensearch",
-      podLabels: fluentBit,
-      direction: "egress",
-      ...toEndpoint(args.egress.logs),
-    });
-    agentRule("fluent-bit-to-kubernetes-api", {
-      name: "fluent-bit-to-kubernetes-api",
-      podLabels: fluentBit,
-      direction: "egress",
-      ...toEndpoint(args.egress.kubernetesApi),
-    });
+    // Logs are shipped where a stack names its OpenSearch; dev, on a laptop, has none to ship to.
+    if (args.config.logs) {
+      logShipping(
+        `${name}-fluent-bit`,
+        { namespace: ns.nodeAgents, logs: args.config.logs, applicationNamespace: args.applicationNamespace },
+        agents,
+      );
+      const fluentBit = { "app.kubernetes.io/name": "fluent-bit" };
+      agentRule("fluent-bit-to-opensearch", {
+        name: "fluent-bit-to-opensearch",
+        podLabels: fluentBit,
+        direction: "egress",
+        ...toEndpoint(args.egress.logs),
+      });
+      agentRule("fluent-bit-to-kubernetes-api", {
+        name: "fluent-bit-to-kubernetes-api",
+        podLabels: fluentBit,
+        direction: "egress",
+        ...toEndpoint(args.egress.kubernetesApi),
+      });
+    }
     agentRule("metrics-from-prometheus", {
       name: "metrics-from-prometheus",
       podLabels: {},

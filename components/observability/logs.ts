@@ -19,7 +19,7 @@ export const METRICS_PORT = 2020;
 const STATE = "/var/fluent-bit/state";
 
 export interface LogShippingOptions {
-  logs: ObservabilityConfig["logs"];
+  logs: NonNullable<ObservabilityConfig["logs"]>;
   /** The Doc-RAG services' namespace, whose logs are JSON. */
   applicationNamespace: string;
 }
