@@ -501,7 +501,10 @@ describe("observability: the monitoring stack", () => {
     );
     assert.ok(find(dev, HELM, "observability-falco"));
     const staging = await runStack("staging", { overrides: ["doc-rag:observability={}"] });
-    assert.match(staging.error?.message ?? "", /doc-rag:observability\.logs: is required; must be set in staging \(the OpenSearch that keeps its logs\)/);
+    assert.match(
+      staging.error?.message ?? "",
+      /doc-rag:observability\.logs: is required; must be set in staging \(the OpenSearch that keeps its logs\)/,
+    );
     assert.equal(staging.resources.filter((r) => r.custom).length, 0, "nothing is registered");
   });
 
