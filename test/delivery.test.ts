@@ -533,3 +533,59 @@ describe("delivery: the canary analysis, end to end with promtool", () => {
     assert.equal(blind.status, 0, blind.output);
   });
 });
+
+describe("delivery: the resource metrics API for the autoscalers' CPU and memory targets", () => {
+  const adapterRules = (run: StackRun) =>
+    (find(run, "kubernetes:helm.sh/v3:Release", "delivery-metrics-adapter").inputs["values"] as Values)["rules"];
+
+  it("is served from Prometheus by prometheus-adapter in every stack that installs it, unless switched off", async () => {
+    for (const run of [runs.dev, runs.staging, runs.production]) {
+      assert.deepEqual(Object.keys(adapterRules(run).resource).sort(), ["cpu", "memory", "window"], run.stack);
+    }
+    const existing = await runStack("production", { overrides: ["doc-rag:delivery.resourceMetrics=false"] });
+    assert.equal(adapterRules(existing).resource, undefined, "a cluster's own metrics-server keeps the API");
+  });
+
+  it("turns the kubelets' cAdvisor series into each pod's CPU cores and memory working set (promtool)", () => {
+    const rules = adapterRules(runs.production).resource;
+    // As the adapter fills the templates for a pod query in one namespace.
+    const fill = (query: string) =>
+      query.replaceAll("<<.GroupBy>>", "namespace, pod").replaceAll("<<.LabelMatchers>>", 'namespace="doc-rag-prod"');
+    const series = (name: string, container: string, values: string) => ({
+      series: `${name}{namespace="doc-rag-prod",pod="api-1",container="${container}"}`,
+      values,
+    });
+    const tests = {
+      tests: [
+        {
+          interval: "1m",
+          input_series: [
+            // 30 CPU-seconds a minute: half a core. The pod's sandbox (container="") is left out.
+            series("container_cpu_usage_seconds_total", "api", "0+30x10"),
+            series("container_cpu_usage_seconds_total", "", "0+600x10"),
+            series("container_memory_working_set_bytes", "api", "268435456x10"),
+          ],
+          promql_expr_test: [
+            {
+              expr: fill(rules.cpu.containerQuery),
+              eval_time: "10m",
+              exp_samples: [{ labels: '{namespace="doc-rag-prod",pod="api-1"}', value: 0.5 }],
+            },
+            {
+              expr: fill(rules.memory.containerQuery),
+              eval_time: "10m",
+              exp_samples: [{ labels: '{namespace="doc-rag-prod",pod="api-1"}', value: 268435456 }],
+            },
+          ],
+        },
+      ],
+    };
+    const files = writeFiles({ "resource-metrics.yaml": tests });
+    try {
+      const result = runTool("promtool", ["test", "rules", "resource-metrics.yaml"], files.dir);
+      assert.equal(result.status, 0, result.output);
+    } finally {
+      files.cleanup();
+    }
+  });
+});

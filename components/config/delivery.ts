@@ -107,6 +107,12 @@ export const deliverySchema = strictObject({
   autoPromote: z.boolean({ error: "must be true or false" }).default(false),
   /** Canary: scale the pauses (0.1 turns 10m into 1m). */
   pauseScale: z.number().gt(0).max(1, "must be above 0 and at most 1").default(1),
+  /**
+   * Serve the resource metrics API (metrics.k8s.io: the CPU and memory the autoscalers read) from
+   * Prometheus through prometheus-adapter. False on a cluster whose provider already runs
+   * metrics-server, which owns that API (GKE, AKS, the EKS add-on).
+   */
+  resourceMetrics: z.boolean({ error: "must be true or false" }).default(true),
 });
 
 export type ServicesConfig = z.output<typeof servicesSchema>;

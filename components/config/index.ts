@@ -141,7 +141,7 @@ export const CONFIG_KEYS = {
   delivery: key(
     "object",
     deliverySchema.prefault({}),
-    "How the services are delivered: {apiHost, acmeEmail, autoPromote, pauseScale}.",
+    "How the services are delivered: {apiHost, acmeEmail, autoPromote, pauseScale, resourceMetrics (serve metrics.k8s.io from Prometheus through prometheus-adapter; false where the cluster runs metrics-server)}.",
   ),
   review: key(
     "object",

@@ -89,13 +89,43 @@ export function autoscaler(
 }
 
 /**
+ * The resource metrics API (metrics.k8s.io) from the kubelets' cAdvisor series that
+ * kube-prometheus-stack scrapes: each container's CPU (cores, a 3-minute rate) and memory
+ * (working set), which the autoscalers' CPU and memory targets read.
+ */
+export const RESOURCE_METRICS_RULES = {
+  cpu: {
+    containerQuery:
+      'sum by (<<.GroupBy>>) (rate(container_cpu_usage_seconds_total{container!="",<<.LabelMatchers>>}[3m]))',
+    nodeQuery:
+      'sum by (<<.GroupBy>>) (rate(node_cpu_seconds_total{mode!="idle",mode!="iowait",mode!="steal",<<.LabelMatchers>>}[3m]))',
+    resources: {
+      overrides: { node: { resource: "node" }, namespace: { resource: "namespace" }, pod: { resource: "pod" } },
+    },
+    containerLabel: "container",
+  },
+  memory: {
+    containerQuery:
+      'sum by (<<.GroupBy>>) (avg_over_time(container_memory_working_set_bytes{container!="",<<.LabelMatchers>>}[3m]))',
+    nodeQuery:
+      "sum by (<<.GroupBy>>) (avg_over_time(node_memory_MemTotal_bytes{<<.LabelMatchers>>}[3m]) - avg_over_time(node_memory_MemAvailable_bytes{<<.LabelMatchers>>}[3m]))",
+    resources: {
+      overrides: { node: { resource: "node" }, namespace: { resource: "namespace" }, pod: { resource: "pod" } },
+    },
+    containerLabel: "container",
+  },
+  window: "3m",
+};
+
+/**
  * prometheus-adapter (chart values read at 5.3.0) serves the custom and external metrics the
  * api's autoscaler reads, from Prometheus: `request_latency_p99` per pod, from the services'
- * request-duration histogram, and `queue_length`, from `doc_rag_queue_length` by queue.
+ * request-duration histogram, and `queue_length`, from `doc_rag_queue_length` by queue; and,
+ * unless the cluster runs metrics-server, the resource metrics API (RESOURCE_METRICS_RULES).
  */
 export function metricsAdapter(
   resourceName: string,
-  args: { namespace: pulumi.Input<string>; prometheusUrl: string; highAvailability: boolean },
+  args: { namespace: pulumi.Input<string>; prometheusUrl: string; highAvailability: boolean; resourceMetrics: boolean },
   opts: pulumi.CustomResourceOptions,
 ): k8s.helm.v3.Release {
   const url = new URL(args.prometheusUrl);
@@ -127,6 +157,7 @@ export function metricsAdapter(
               metricsQuery: "max(<<.Series>>{<<.LabelMatchers>>}) by (queue)",
             },
           ],
+          ...(args.resourceMetrics ? { resource: RESOURCE_METRICS_RULES } : {}),
         },
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
         podSecurityContext: { ...RESTRICTED_POD, fsGroup: 10001 },

@@ -94,7 +94,12 @@ export class Delivery extends pulumi.ComponentResource {
     if (!shared) {
       metricsAdapter(
         `${name}-metrics-adapter`,
-        { namespace: ns.delivery, prometheusUrl: prometheus, highAvailability: production },
+        {
+          namespace: ns.delivery,
+          prometheusUrl: prometheus,
+          highAvailability: production,
+          resourceMetrics: args.delivery.resourceMetrics,
+        },
         child,
       );
     }
