@@ -15,7 +15,7 @@ import {
   type Values,
 } from "./harness";
 import { runTool, writeFiles } from "./harness/tools";
-import { CHART_DATA } from "./harness/chartData";
+import { CHART_DATA, chartDataDir, chartDefaults, mergedValues } from "./harness/chartData";
 import { falcoDefinitions, falcoReferences, readFalcoRules } from "./harness/falco";
 
 const HELM = "kubernetes:helm.sh/v3:Release";
@@ -485,6 +485,7 @@ describe("observability: the monitoring stack", () => {
       "nodeAgents-default-deny",
       "nodeAgents-limits",
       "nodeAgents-quota",
+      "observability-agents-falco-to-artifacts",
       "observability-agents-fluent-bit-to-kubernetes-api",
       "observability-agents-fluent-bit-to-opensearch",
       "observability-agents-metrics-from-prometheus",
@@ -753,6 +754,32 @@ describe("observability: runtime security", () => {
       assert.deepEqual(Object.keys(r), ["rule", "desc", "condition", "output", "priority", "tags"]);
       assert.match(r["output"], /container=%container\.id/);
     }
+  });
+
+  it("lets falcoctl fetch the stable rules and the container plugin Falco starts with, over HTTPS only", function () {
+    const policy = find(
+      production,
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "observability-agents-falco-to-artifacts",
+    ).inputs["spec"] as Values;
+    assert.deepEqual(policy["podSelector"], { matchLabels: { "app.kubernetes.io/name": "falco" } });
+    assert.deepEqual(policy["egress"], [
+      { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 443, protocol: "TCP" }] },
+    ]);
+    const dir = chartDataDir(CHARTS.falco);
+    if (!dir) return this.skip();
+    // What the chart at the pinned version does with our values: falcoctl installs and follows the
+    // rules, and the container plugin is installed from its OCI reference.
+    const values = find(production, HELM, "observability-falco").inputs["values"] as Values;
+    const merged = mergedValues(chartDefaults(dir), values) as Values;
+    assert.equal(merged["falcoctl"].artifact.install.enabled, true);
+    assert.equal(merged["falcoctl"].artifact.follow.enabled, true);
+    assert.ok(merged["falcoctl"].config.artifact.install.refs.some((r: string) => r.startsWith("falco-rules:")));
+    assert.equal(merged["collectors"].containerEngine.enabled, true);
+    assert.match(
+      merged["collectors"].containerEngine.pluginRef,
+      /^ghcr\.io\/falcosecurity\/plugins\/plugin\/container:/,
+    );
   });
 
   it("uses only macros and lists that the stable rules of the installed falco-rules or its own file define", function () {

@@ -104,7 +104,7 @@ export const CONFIG_KEYS = {
   egress: key(
     "object",
     egressSchema.prefault({}),
-    "Addresses outside the cluster that pods may reach, by purpose: {kubernetesApi, vault, objectStore, nodes, alerting, logs, acme, gatewayAddress (the Gateway's public address, for cert-manager's HTTP-01 self-check)}: {cidrs, ports}. Default: any address, on the purpose's ports only.",
+    "Addresses outside the cluster that pods may reach, by purpose: {kubernetesApi, vault, objectStore, nodes, alerting, logs, acme, gatewayAddress (the Gateway's public address, for cert-manager's HTTP-01 self-check), artifacts (Falco's rules and plugins)}: {cidrs, ports}. Default: any address, on the purpose's ports only.",
   ),
   vault: key(
     "object",

@@ -171,6 +171,14 @@ export class Observability extends pulumi.ComponentResource {
     const agents = { parent: this, dependsOn: [args.monitoringCrds] };
     runtimeSecurity(`${name}-falco`, { namespace: ns.nodeAgents }, agents);
     const agentRule = trafficRules(this, `${name}-agents`, ns.nodeAgents, labels);
+    // Falco starts with the stable rules and the container plugin that falcoctl (its init
+    // container) downloads, and its sidecar follows their updates: HTTPS to the index and registry.
+    agentRule("falco-to-artifacts", {
+      name: "falco-to-artifacts",
+      podLabels: { "app.kubernetes.io/name": "falco" },
+      direction: "egress",
+      ...toEndpoint(args.egress.artifacts),
+    });
     // Logs are shipped where a stack names its OpenSearch; dev, on a laptop, has none to ship to.
     if (args.config.logs) {
       logShipping(
