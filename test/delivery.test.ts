@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { find, mockDigest, ofType, runStack, type RecordedResource, type StackRun, type Values } from "./harness";
-import { runTool, writeFiles } from "./harness/tools";
+import { runToolOn } from "./harness/tools";
 
 const HELM = "kubernetes:helm.sh/v3:Release";
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
@@ -475,12 +475,7 @@ describe("delivery: the canary analysis, end to end with promtool", () => {
         },
       ],
     };
-    const files = writeFiles({ "analysis.yaml": tests });
-    try {
-      return runTool("promtool", ["test", "rules", "analysis.yaml"], files.dir);
-    } finally {
-      files.cleanup();
-    }
+    return runToolOn("promtool", { "analysis.yaml": tests }, ["test", "rules", "analysis.yaml"]);
   }
 
   it("selects the canary's series by the hash label the ServiceMonitor copies from its pods", () => {
@@ -501,28 +496,26 @@ describe("delivery: the canary analysis, end to end with promtool", () => {
         labels: { ...rollout["spec"].template.metadata.labels, "rollouts-pod-template-hash": hash },
       });
 
-    // A healthy canary (99 of 100 requests succeed) beside a failing stable version: 0.99, which passes.
-    const healthy = successRate(
-      query,
-      [
-        { labels: pod("canary1"), ok: 99, errors: 1 },
-        { labels: pod("stable1"), ok: 1, errors: 99 },
-      ],
-      [0.99],
-    );
-    assert.equal(healthy.status, 0, healthy.output);
-    assert.ok(0.99 >= 0.95);
-    // A failing canary (half its requests fail): 0.5, which fails the success condition.
-    const failing = successRate(
-      query,
-      [
-        { labels: pod("canary1"), ok: 50, errors: 50 },
-        { labels: pod("stable1"), ok: 100, errors: 0 },
-      ],
-      [0.5],
-    );
-    assert.equal(failing.status, 0, failing.output);
-    assert.ok(!(0.5 >= 0.95));
+    // The template's own success condition (Argo's expression; these comparisons read the same in JavaScript).
+    const passes = (value: number) => new Function("result", `return ${metric.successCondition}`)([value]) as boolean;
+    for (const { what, canary, stable, value, pass } of [
+      {
+        what: "a healthy canary beside a failing stable version",
+        canary: [99, 1],
+        stable: [1, 99],
+        value: 0.99,
+        pass: true,
+      },
+      { what: "a canary failing half its requests", canary: [50, 50], stable: [100, 0], value: 0.5, pass: false },
+    ]) {
+      const pods = [
+        { labels: pod("canary1"), ok: canary[0]!, errors: canary[1]! },
+        { labels: pod("stable1"), ok: stable[0]!, errors: stable[1]! },
+      ];
+      const result = successRate(query, pods, [value]);
+      assert.equal(result.status, 0, `${what}: ${result.output}`);
+      assert.equal(passes(value), pass, what);
+    }
     // Without the ServiceMonitor's podTargetLabels the series carry no hash: the query finds nothing,
     // so the analysis could never pass.
     const unlabelled = seriesLabels(
@@ -580,12 +573,11 @@ describe("delivery: the resource metrics API for the autoscalers' CPU and memory
         },
       ],
     };
-    const files = writeFiles({ "resource-metrics.yaml": tests });
-    try {
-      const result = runTool("promtool", ["test", "rules", "resource-metrics.yaml"], files.dir);
-      assert.equal(result.status, 0, result.output);
-    } finally {
-      files.cleanup();
-    }
+    const result = runToolOn("promtool", { "resource-metrics.yaml": tests }, [
+      "test",
+      "rules",
+      "resource-metrics.yaml",
+    ]);
+    assert.equal(result.status, 0, result.output);
   });
 });

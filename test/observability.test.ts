@@ -14,7 +14,7 @@ import {
   type StackRun,
   type Values,
 } from "./harness";
-import { runTool, writeFiles } from "./harness/tools";
+import { runTool, runToolOn, writeFiles } from "./harness/tools";
 import { CHART_DATA, chartDataDir, chartDefaults, mergedValues } from "./harness/chartData";
 import { falcoDefinitions, falcoReferences, readFalcoRules } from "./harness/falco";
 
@@ -100,14 +100,9 @@ describe("observability: alert rules", () => {
   });
 
   it("passes promtool check rules", () => {
-    const files = writeFiles({ "rules.yaml": { groups } });
-    try {
-      const result = runTool("promtool", ["check", "rules", "rules.yaml"], files.dir);
-      assert.equal(result.status, 0, result.output);
-      assert.match(result.output, /SUCCESS: 13 rules found/);
-    } finally {
-      files.cleanup();
-    }
+    const result = runToolOn("promtool", { "rules.yaml": { groups } }, ["check", "rules", "rules.yaml"]);
+    assert.equal(result.status, 0, result.output);
+    assert.match(result.output, /SUCCESS: 13 rules found/);
   });
 
   /** One alert's proof: it fires on `fire` once its `for` has passed, not before, and never on `quiet`. */
@@ -321,26 +316,24 @@ describe("observability: alert rules", () => {
   });
 
   it("fires each alert on series that should trigger it, after its for duration, and on nothing else (promtool test rules)", () => {
-    const files = writeFiles({ "rules.yaml": { groups }, "tests.yaml": unitTests(CASES) });
-    try {
-      const result = runTool("promtool", ["test", "rules", "tests.yaml"], files.dir);
-      assert.equal(result.status, 0, result.output);
-      assert.match(result.output, /SUCCESS/);
-    } finally {
-      files.cleanup();
-    }
+    const result = runToolOn("promtool", { "rules.yaml": { groups }, "tests.yaml": unitTests(CASES) }, [
+      "test",
+      "rules",
+      "tests.yaml",
+    ]);
+    assert.equal(result.status, 0, result.output);
+    assert.match(result.output, /SUCCESS/);
   });
 
   it("would notice an alert that stays silent where it should fire", () => {
     const broken = { ...CASES[0]!, fire: CASES[0]!.quiet };
-    const files = writeFiles({ "rules.yaml": { groups }, "tests.yaml": unitTests([broken]) });
-    try {
-      const result = runTool("promtool", ["test", "rules", "tests.yaml"], files.dir);
-      assert.notEqual(result.status, 0);
-      assert.match(result.output, /APIHighErrorRate/);
-    } finally {
-      files.cleanup();
-    }
+    const result = runToolOn("promtool", { "rules.yaml": { groups }, "tests.yaml": unitTests([broken]) }, [
+      "test",
+      "rules",
+      "tests.yaml",
+    ]);
+    assert.notEqual(result.status, 0);
+    assert.match(result.output, /APIHighErrorRate/);
   });
 });
 
@@ -557,13 +550,8 @@ describe("observability: the monitoring stack", () => {
     const rules = {
       groups: [{ name: "dashboards", rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }],
     };
-    const files = writeFiles({ "dashboards.yaml": rules });
-    try {
-      const result = runTool("promtool", ["check", "rules", "dashboards.yaml"], files.dir);
-      assert.equal(result.status, 0, result.output);
-    } finally {
-      files.cleanup();
-    }
+    const result = runToolOn("promtool", { "dashboards.yaml": rules }, ["check", "rules", "dashboards.yaml"]);
+    assert.equal(result.status, 0, result.output);
   });
 });
 

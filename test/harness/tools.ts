@@ -29,6 +29,16 @@ export function runTool(tool: "promtool" | "amtool", args: string[], cwd?: strin
   return { status: result.status ?? -1, stdout: result.stdout, output: `${result.stdout}${result.stderr}` };
 }
 
+/** Runs a validator in a fresh directory holding the given files, then removes the directory. */
+export function runToolOn(tool: "promtool" | "amtool", files: Record<string, unknown>, args: string[]): ToolResult {
+  const written = writeFiles(files);
+  try {
+    return runTool(tool, args, written.dir);
+  } finally {
+    written.cleanup();
+  }
+}
+
 /** A fresh directory with the given files written as YAML (or text); removed by `cleanup`. */
 export function writeFiles(files: Record<string, unknown>): { dir: string; cleanup(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "doc-rag-tool-"));
