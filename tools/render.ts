@@ -83,12 +83,27 @@ function servedApis(crd: KubeObject): string[] {
     .flatMap((v) => [`${s.group}/${v.name}`, `${s.group}/${v.name}/${s.names.kind}`]);
 }
 
-/** Secrets that appear at run time, made by a controller from an object the plan or a chart holds. */
+/**
+ * Secrets a chart's certificate job writes at install, by the job's command (source: Envoy Gateway's
+ * certgen, https://gateway.envoyproxy.io/docs/install/install-helm/ — "certgen" creates the control
+ * plane's and the proxies' TLS Secrets). Jobs of kube-webhook-certgen name theirs with --secret-name.
+ */
+const CERTGEN_SECRETS: Record<string, string[]> = {
+  "envoy-gateway certgen": ["envoy-gateway", "envoy", "envoy-rate-limit", "envoy-oidc-hmac"],
+};
+
+/** Secrets that appear at run time, made by a controller or a job from an object the plan or a chart holds. */
 function runtimeSecrets(placed: Placed[]): Map<string, Set<string>> {
   const found = new Map<string, Set<string>>();
   const add = (ns: string, name: string) => found.set(ns, (found.get(ns) ?? new Set()).add(name));
   for (const { object, namespace } of placed) {
     const s = (object["spec"] ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (object.kind === "Job") {
+      for (const c of (s["template"]?.spec?.containers ?? []) as { args?: string[]; command?: string[] }[]) {
+        for (const arg of c.args ?? []) if (arg.startsWith("--secret-name=")) add(namespace, arg.slice(14));
+        for (const name of CERTGEN_SECRETS[(c.command ?? []).join(" ")] ?? []) add(namespace, name);
+      }
+    }
     if (object.kind === "ExternalSecret") add(namespace, s["target"]?.name ?? object.metadata.name);
     if (object.kind === "Certificate") add(namespace, s["secretName"]);
     // CloudNativePG's generated Secrets for a Cluster (its documentation's names).
