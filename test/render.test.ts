@@ -13,6 +13,7 @@ import {
   type Placed,
 } from "../tools/renderChecks";
 import { kubernetesObjects, PROJECT_ROOT, runStack, unwrapSecrets } from "./harness";
+import { deadValuePaths } from "./harness/chartData";
 
 const FIXTURE = path.join(PROJECT_ROOT, "test", "fixtures", "charts", "gate-fixture");
 const NS = "team";
@@ -115,9 +116,19 @@ describe("the render gate, on a fixture chart", function () {
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: "app-credentials", namespace: NS },
+      stringData: { password: "x" },
     };
     assert.deepEqual(referenceFindings([...objects, { object: secret, namespace: NS }], new Map()), []);
+    const wrongKey = { ...secret, stringData: { username: "x" } };
+    assert.deepEqual(
+      referenceFindings([...objects, { object: wrongKey, namespace: NS }], new Map()).map((f) => f.message),
+      ["Deployment/demo-app needs key password of Secret app-credentials, which has only username"],
+    );
     assert.deepEqual(referenceFindings(objects, new Map([[NS, new Set(["app-credentials"])]])), []);
+  });
+
+  it("finds a value the chart does not read", () => {
+    assert.deepEqual(deadValuePaths({ configMaps: 1, replica: { count: 2 } }, FIXTURE), ["replica"]);
   });
 
   it("lists a chart's images that are not pinned by digest, as advisory", () => {

@@ -23,7 +23,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const destination = chartCacheDir(chartsDir, chart);
     fs.mkdirSync(destination, { recursive: true });
-    const args = ["pull", chart.chart, "--version", chart.version, "--destination", destination];
+    // Unpacked, so render can also check the values the program sets against the chart's own.
+    const args = ["pull", chart.chart, "--version", chart.version, "--untar", "--untardir", destination];
     if (chart.repo) args.push("--repo", chart.repo);
     const result = spawnSync(helm, args, { encoding: "utf8" });
     if (result.status === 0) {

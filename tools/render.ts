@@ -7,7 +7,7 @@
  * charts install and the program uses, apiregistration.k8s.io/v1, and their Kind forms). Writes
  * the rendered objects to DIR/rendered/<release>.yaml (DIR defaults to .plan/<stack>) and checks
  * them with the program's own objects (tools/renderChecks.ts): render errors (the chart's values
- * schema included), Pod Security of every rendered workload at its namespace's enforced level,
+ * schema included), value keys the chart does not read, Pod Security of every rendered workload at its namespace's enforced level,
  * quota fit per namespace at minimum and at full scale-out, Secrets and ConfigMaps that pods need
  * and nothing creates, and (advisory) images not pinned by digest. Exits 1 on a finding that is
  * not advisory, 2 on bad arguments.
@@ -21,6 +21,7 @@ import { parseAllDocuments, stringify } from "yaml";
 import { CHARTS, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
 import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets, type StackRun } from "../test/harness";
+import { deadValuePaths } from "../test/harness/chartData";
 import { cachedChart, defaultChartsDir, helmBinary } from "./helm";
 import {
   imageFindings,
@@ -188,6 +189,18 @@ export async function renderStack(run: StackRun, chartsDir: string, out: string)
       findings.push({ check: "render", level: "error", namespace: r.namespace, release: r.release, message: error });
       report.releases.push(entry);
       continue;
+    }
+    // A value the chart does not read never takes effect (an unpacked chart's values.yaml and schema).
+    if (fs.statSync(r.chart).isDirectory()) {
+      for (const dead of deadValuePaths(r.values, r.chart)) {
+        findings.push({
+          check: "dead-value",
+          level: "error",
+          namespace: r.namespace,
+          release: r.release,
+          message: `${dead}: the chart does not read it`,
+        });
+      }
     }
     const file = path.join(out, "rendered", `${r.release}.yaml`);
     fs.writeFileSync(file, objects.map((o) => stringify(o)).join("---\n"));

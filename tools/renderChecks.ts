@@ -29,7 +29,7 @@ export interface Placed {
 }
 
 export interface Finding {
-  check: "render" | "pod-security" | "quota" | "reference" | "image";
+  check: "render" | "dead-value" | "pod-security" | "quota" | "reference" | "image";
   level: "error" | "advisory";
   namespace?: string;
   release?: string;
@@ -279,16 +279,23 @@ export async function podSecurityFindings(placed: Placed[], levels: Map<string, 
  * time (`runtimeSecrets`, e.g. an ExternalSecret's target or an operator's generated Secrets).
  */
 export function referenceFindings(placed: Placed[], runtimeSecrets: Map<string, Set<string>>): Finding[] {
-  const existing = new Set(
+  // Each Secret and ConfigMap by namespace, kind and name, with its keys (data and stringData).
+  const existing = new Map(
     placed
       .filter((p) => p.object.kind === "Secret" || p.object.kind === "ConfigMap")
-      .map((p) => `${p.namespace}/${p.object.kind}/${p.object.metadata.name}`),
+      .map((p) => {
+        const keys = ["data", "stringData", "binaryData"].flatMap((field) =>
+          Object.keys((p.object[field] ?? {}) as object),
+        );
+        return [`${p.namespace}/${p.object.kind}/${p.object.metadata.name}`, new Set(keys)] as const;
+      }),
   );
   const findings: Finding[] = [];
   for (const { object, namespace, release } of placed) {
     const w = workloadOf(object);
     if (!w || isTestHook(object)) continue;
-    const needed: [string, string][] = [];
+    // Kind, name and, for a single key taken from it, that key.
+    const needed: [string, string, string?][] = [];
     const containers = [
       ...((w.podSpec["containers"] ?? []) as Spec[]),
       ...((w.podSpec["initContainers"] ?? []) as Spec[]),
@@ -296,9 +303,10 @@ export function referenceFindings(placed: Placed[], runtimeSecrets: Map<string, 
     for (const c of containers) {
       for (const e of (c["env"] ?? []) as Spec[]) {
         const from = e["valueFrom"] ?? {};
-        if (from.secretKeyRef && !from.secretKeyRef.optional) needed.push(["Secret", from.secretKeyRef.name]);
+        if (from.secretKeyRef && !from.secretKeyRef.optional)
+          needed.push(["Secret", from.secretKeyRef.name, from.secretKeyRef.key]);
         if (from.configMapKeyRef && !from.configMapKeyRef.optional)
-          needed.push(["ConfigMap", from.configMapKeyRef.name]);
+          needed.push(["ConfigMap", from.configMapKeyRef.name, from.configMapKeyRef.key]);
       }
       for (const e of (c["envFrom"] ?? []) as Spec[]) {
         if (e["secretRef"] && !e["secretRef"].optional) needed.push(["Secret", e["secretRef"].name]);
@@ -309,8 +317,19 @@ export function referenceFindings(placed: Placed[], runtimeSecrets: Map<string, 
       if (v["secret"] && !v["secret"].optional) needed.push(["Secret", v["secret"].secretName]);
       if (v["configMap"] && !v["configMap"].optional) needed.push(["ConfigMap", v["configMap"].name]);
     }
-    for (const [kind, name] of needed) {
-      if (existing.has(`${namespace}/${kind}/${name}`)) continue;
+    for (const [kind, name, key] of needed) {
+      const keys = existing.get(`${namespace}/${kind}/${name}`);
+      if (keys && key !== undefined && keys.size > 0 && !keys.has(key)) {
+        findings.push({
+          check: "reference",
+          level: "error",
+          namespace,
+          ...(release ? { release } : {}),
+          message: `${object.kind}/${object.metadata.name} needs key ${key} of ${kind} ${name}, which has only ${[...keys].sort().join(", ")}`,
+        });
+        continue;
+      }
+      if (keys) continue;
       if (kind === "Secret" && runtimeSecrets.get(namespace)?.has(name)) continue;
       findings.push({
         check: "reference",

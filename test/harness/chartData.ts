@@ -61,21 +61,26 @@ export function chartDataDir(chart: Chart): string | undefined {
 type Values = Record<string, unknown>;
 const isMap = (v: unknown): v is Values => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The chart's values.yaml, with each subchart's values.yaml under its name or alias. */
+/**
+ * The chart's values.yaml, with each subchart's values.yaml under its name or alias. A dependency
+ * whose values cannot be read here (packed as an archive) is free-form: nothing below it is checked.
+ */
 export function chartDefaults(dir: string): Values {
   const values = (parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8")) ?? {}) as Values;
+  const meta = parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as {
+    dependencies?: { name: string; alias?: string }[];
+  };
   const subcharts = path.join(dir, "charts");
-  if (fs.existsSync(subcharts)) {
-    const meta = parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as {
-      dependencies?: { name: string; alias?: string }[];
-    };
-    for (const sub of fs.readdirSync(subcharts)) {
-      const file = path.join(subcharts, sub, "values.yaml");
-      if (!fs.existsSync(file)) continue;
-      const key = meta.dependencies?.find((d) => d.name === sub)?.alias ?? sub;
-      const own = values[key];
-      values[key] = { ...((parse(fs.readFileSync(file, "utf8")) ?? {}) as Values), ...(isMap(own) ? own : {}) };
-    }
+  for (const sub of fs.existsSync(subcharts) ? fs.readdirSync(subcharts) : []) {
+    const file = path.join(subcharts, sub, "values.yaml");
+    if (!fs.existsSync(file)) continue;
+    const key = meta.dependencies?.find((d) => d.name === sub)?.alias ?? sub;
+    const own = values[key];
+    values[key] = { ...((parse(fs.readFileSync(file, "utf8")) ?? {}) as Values), ...(isMap(own) ? own : {}) };
+  }
+  for (const dependency of meta.dependencies ?? []) {
+    const key = dependency.alias ?? dependency.name;
+    if (!(key in values)) values[key] = {};
   }
   return values;
 }
