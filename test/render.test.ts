@@ -1,7 +1,9 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { helmBinary } from "../tools/helm";
-import { renderRelease, type RenderRequest } from "../tools/render";
+import { renderRelease, renderStack, type RenderRequest } from "../tools/render";
 import {
   imageFindings,
   namespaceUsage,
@@ -141,6 +143,22 @@ describe("the render gate, on a fixture chart", function () {
       imageFindings(placed(render({ image: `registry.example/app@sha256:${"a".repeat(64)}` }).objects)),
       [],
     );
+  });
+});
+
+describe("npm run render without the charts", () => {
+  it("names every chart missing from the cache and says to pull them, before rendering anything", async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "doc-rag-charts-"));
+    try {
+      const run = await runStack("pr", { configFrom: "pr" });
+      await assert.rejects(
+        renderStack(run, empty, path.join(empty, "out")),
+        /^Error: not in the chart cache .*: qdrant 1\.16\.2, valkey 0\.9\.4, cluster 0\.5\.0; run npm run charts:pull$/,
+      );
+      assert.ok(!fs.existsSync(path.join(empty, "out")), "nothing written");
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
 

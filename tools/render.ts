@@ -140,7 +140,8 @@ export async function renderStack(run: StackRun, chartsDir: string, out: string)
   );
   const version = namespaces[0]?.metadata.labels?.["pod-security.kubernetes.io/enforce-version"] ?? "v1.36";
   const kubeVersion = version.replace(/^v/, "");
-  const releases = ofType(run, HELM_RELEASE).map((r) => {
+  const missing: string[] = [];
+  const releases = ofType(run, HELM_RELEASE).flatMap((r) => {
     const chart = (Object.values(CHARTS) as Chart[]).find(
       (c) => c.chart === r.inputs["chart"] && c.version === r.inputs["version"],
     );
@@ -149,10 +150,10 @@ export async function renderStack(run: StackRun, chartsDir: string, out: string)
         `release ${String(r.inputs["name"])}: chart ${String(r.inputs["chart"])} is not pinned in components/charts.ts`,
       );
     const location = cachedChart(chartsDir, chart);
-    if (!location)
-      throw new Error(
-        `${chart.chart} ${chart.version} is not in the chart cache ${chartsDir}: run npm run charts:pull`,
-      );
+    if (!location) {
+      missing.push(`${chart.chart} ${chart.version}`);
+      return [];
+    }
     return {
       release: String(r.inputs["name"]),
       chart: location,
@@ -161,6 +162,9 @@ export async function renderStack(run: StackRun, chartsDir: string, out: string)
       values: unwrapSecrets<Record<string, unknown>>(r.inputs["values"] ?? {}),
     };
   });
+  if (missing.length) {
+    throw new Error(`not in the chart cache ${chartsDir}: ${missing.join(", ")}; run npm run charts:pull`);
+  }
   const helm = helmBinary();
   // The platform's APIs: what the program's objects use, then (a first pass) every CRD a chart installs.
   const apis = new Set([
