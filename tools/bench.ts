@@ -28,8 +28,7 @@ const BUILT = path.resolve(__dirname, "..");
 /** npm test's phases, in its order, each as the package script runs it. */
 export const SUITE_PHASES: readonly { name: string; command: string[] }[] = [
   { name: "build", command: ["npm", "run", "--silent", "build"] },
-  { name: "typecheck", command: ["npm", "run", "--silent", "typecheck"] },
-  { name: "lint (eslint, prettier)", command: ["npm", "run", "--silent", "lint"] },
+  { name: "checks: typecheck beside lint (eslint, prettier)", command: ["npm", "run", "--silent", "checks"] },
   { name: "mocha under c8", command: ["npm", "run", "--silent", "test:unit"] },
 ];
 
