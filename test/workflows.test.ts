@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { ACTIONS } from "../components/governance/workflows";
 import { PROJECT_ROOT } from "./harness";
 import { lintWorkflowFiles as lint } from "./harness/tools";
 
@@ -57,6 +58,34 @@ describe("GitHub workflows", () => {
       }
     });
   }
+
+  it("pins only published releases: each SHA is the commit of the tag its comment names (../shared/oracles)", function () {
+    const oracle = path.resolve(PROJECT_ROOT, "..", "shared", "oracles", "github-action-tags.json");
+    if (!fs.existsSync(oracle)) {
+      console.warn(`    (skipped: no release tags at ${oracle})`);
+      return this.skip();
+    }
+    const tags = JSON.parse(fs.readFileSync(oracle, "utf8")) as Record<string, Record<string, string>>;
+    const problems: string[] = [];
+    const check = (where: string, action: string, sha: string, tag: string | undefined): void => {
+      const known = tags[action];
+      if (!known) problems.push(`${where}: ${action} has no release data`);
+      else if (!tag) problems.push(`${where}: ${action}@${sha} names no tag in its comment`);
+      else if (known[tag] !== sha)
+        problems.push(`${where}: ${action}@${sha} is not release ${tag} (${known[tag] ?? "no such tag"})`);
+    };
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
+      for (const m of text.matchAll(/uses:\s*([^@\s]+)@([0-9a-f]{40})(?:\s*#\s*(\S+))?/g))
+        check(file, m[1]!, m[2]!, m[3]);
+    }
+    // The generated workflows' table keeps the tag in a comment beside each pin.
+    const source = fs.readFileSync(path.join(PROJECT_ROOT, "components", "governance", "workflows.ts"), "utf8");
+    for (const m of source.matchAll(/"([^"@\s]+)@([0-9a-f]{40})",\s*\/\/\s*(\S+)/g))
+      check("workflows.ts", m[1]!, m[2]!, m[3]);
+    assert.equal(Object.keys(ACTIONS).length, [...source.matchAll(/@[0-9a-f]{40}",\s*\/\//g)].length);
+    assert.deepEqual(problems, []);
+  });
 
   it("policy-preview.yml previews staging and production with the pack and each stack's policy config", () => {
     const workflow = parse(fs.readFileSync(path.join(WORKFLOWS, "policy-preview.yml"), "utf8")) as {

@@ -12,7 +12,7 @@ import { PIPELINE, type PipelineJob } from "./pipeline";
 export const ACTIONS = {
   checkout: "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683", // v4.2.2
   uploadArtifact: "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02", // v4.6.2
-  pulumi: "pulumi/actions@39fe95db2c4ecaa8d22217b9508b06e166981d7b", // v6
+  pulumi: "pulumi/actions@8582a9e8cc630786854029b4e09281acd6794b58", // v6.6.1
 };
 
 const RUNNER = "ubuntu-24.04";
