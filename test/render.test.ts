@@ -9,9 +9,9 @@ import {
   namespaceUsage,
   podSecurityFindings,
   quotaFindings,
+  quotaFit,
   referenceFindings,
   type KubeObject,
-  type LimitDefaults,
   type Placed,
 } from "../tools/renderChecks";
 import { kubernetesObjects, PROJECT_ROOT, runStack, unwrapSecrets } from "./harness";
@@ -167,17 +167,8 @@ describe("the program's own workloads against their namespaces' quotas (no chart
     it(`${stack}: fit at minimum and at every autoscaler's maximum plus a surge pod`, async () => {
       const run = await runStack(stack, stack === "pr" ? { configFrom: "pr" } : {});
       const own = kubernetesObjects(run).map(({ object }) => unwrapSecrets<KubeObject>(object));
-      const findings = own
-        .filter((o) => o.kind === "ResourceQuota")
-        .flatMap((quota) => {
-          const ns = quota.metadata.namespace ?? "";
-          const range = own.find((o) => o.kind === "LimitRange" && o.metadata.namespace === ns) as
-            { spec: { limits: (LimitDefaults & { type: string })[] } } | undefined;
-          const limits = range?.spec.limits.find((l) => l.type === "Container") ?? {};
-          const objects = own.filter((o) => o.metadata.namespace === ns);
-          const hard = (quota["spec"] as { hard: Record<string, string> }).hard;
-          return quotaFindings(ns, hard, namespaceUsage(objects, limits));
-        });
+      const placed = own.map((object) => ({ object, namespace: object.metadata.namespace ?? "" }));
+      const { findings } = quotaFit(own, placed);
       assert.deepEqual(
         findings.map((f) => `${f.namespace}: ${f.message}`),
         [],

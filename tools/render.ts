@@ -25,14 +25,13 @@ import { deadValuePaths } from "../test/harness/chartData";
 import { cachedChart, defaultChartsDir, helmBinary } from "./helm";
 import {
   imageFindings,
-  namespaceUsage,
   podSecurityFindings,
-  quotaFindings,
+  quotaFit,
   referenceFindings,
   type Finding,
   type KubeObject,
-  type LimitDefaults,
   type Placed,
+  type QuotaUsage,
 } from "./renderChecks";
 
 const USAGE = "usage: npm run render -- <stack> [--charts DIR] [--out DIR] [--json] [--config key=value ...]";
@@ -127,7 +126,7 @@ export interface RenderReport {
   charts: string;
   releases: { name: string; chart: string; version: string; namespace: string; objects: number; file?: string }[];
   /** Per namespace with a quota: its hard limits and what its objects use, in base units (cores, bytes). */
-  quotas: Record<string, { hard: Record<string, string> } & ReturnType<typeof namespaceUsage>>;
+  quotas: Record<string, QuotaUsage>;
   findings: Finding[];
 }
 
@@ -215,23 +214,16 @@ export async function renderStack(run: StackRun, chartsDir: string, out: string)
   findings.push(...(await podSecurityFindings(placed, levels)));
   const created = runtimeSecrets(placed);
   findings.push(...referenceFindings(placed, created));
-  for (const quota of own.filter((o) => o.kind === "ResourceQuota")) {
-    const ns = quota.metadata.namespace ?? "";
-    const range = own.find((o) => o.kind === "LimitRange" && o.metadata.namespace === ns);
-    const limits = (
-      (range?.["spec"] as { limits?: (LimitDefaults & { type: string })[] } | undefined)?.limits ?? []
-    ).find((l) => l.type === "Container");
-    const inNamespace = placed.filter((p) => p.namespace === ns).map((p) => p.object);
-    // Secrets no manifest shows: Helm's, one per release (its current revision) in the release's
-    // namespace, and those controllers create at run time from the plan's and charts' objects.
-    const secretNames = new Set(inNamespaceSecrets(placed, ns));
-    const runtime = [...(created.get(ns) ?? [])].filter((name) => !secretNames.has(name)).length;
-    const releaseSecrets = releases.filter((r) => r.namespace === ns).length + runtime;
-    const hard = ((quota["spec"] as { hard?: Record<string, string> }).hard ?? {}) as Record<string, string>;
-    const usage = namespaceUsage(inNamespace, limits ?? {}, releaseSecrets);
-    report.quotas[ns] = { hard, ...usage };
-    findings.push(...quotaFindings(ns, hard, usage));
-  }
+  // Secrets no manifest shows: Helm's, one per release (its current revision) in the release's
+  // namespace, and those controllers and jobs create at run time from the plan's and charts' objects.
+  const extraSecrets = (ns: string) => {
+    const shown = new Set(inNamespaceSecrets(placed, ns));
+    const runtime = [...(created.get(ns) ?? [])].filter((name) => !shown.has(name)).length;
+    return releases.filter((r) => r.namespace === ns).length + runtime;
+  };
+  const fit = quotaFit(own, placed, extraSecrets);
+  report.quotas = fit.quotas;
+  findings.push(...fit.findings);
   findings.push(...imageFindings(placed));
   fs.writeFileSync(path.join(out, "render-report.json"), JSON.stringify(report, null, 2) + "\n");
   return report;

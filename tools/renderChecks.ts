@@ -236,6 +236,34 @@ export function quotaFindings(
   return findings;
 }
 
+export type QuotaUsage = { hard: Record<string, string> } & ReturnType<typeof namespaceUsage>;
+
+/**
+ * Quota fit of every namespace that has a ResourceQuota among `own` (the program's objects): what
+ * `placed` holds there, with that namespace's LimitRange defaults for containers, plus
+ * `extraSecrets(namespace)` Secrets that no manifest shows.
+ */
+export function quotaFit(
+  own: KubeObject[],
+  placed: Placed[],
+  extraSecrets: (namespace: string) => number = () => 0,
+): { quotas: Record<string, QuotaUsage>; findings: Finding[] } {
+  const quotas: Record<string, QuotaUsage> = {};
+  const findings: Finding[] = [];
+  for (const quota of own.filter((o) => o.kind === "ResourceQuota")) {
+    const ns = quota.metadata.namespace ?? "";
+    const range = own.find((o) => o.kind === "LimitRange" && o.metadata.namespace === ns);
+    const ranges = (range ? spec(range)["limits"] : []) as (LimitDefaults & { type: string })[];
+    const limits = ranges.find((l) => l.type === "Container") ?? {};
+    const objects = placed.filter((p) => p.namespace === ns).map((p) => p.object);
+    const hard = (spec(quota)["hard"] ?? {}) as Record<string, string>;
+    const usage = namespaceUsage(objects, limits, extraSecrets(ns));
+    quotas[ns] = { hard, ...usage };
+    findings.push(...quotaFindings(ns, hard, usage));
+  }
+  return { quotas, findings };
+}
+
 /** Pods that break their namespace's enforced Pod Security level, by the pack's own PSS rules. */
 export async function podSecurityFindings(placed: Placed[], levels: Map<string, string>): Promise<Finding[]> {
   const findings: Finding[] = [];
