@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import AdmZip from "adm-zip";
 import type { Chart } from "../components/charts";
+import { chartVersionDir } from "../test/harness/chartData";
 
 /** The user's cache folder for this project: $XDG_CACHE_HOME or ~/.cache, then doc-rag-platform. */
 export function cacheDir(): string {
@@ -46,10 +47,7 @@ export function helmBinary(): string {
 }
 
 /** Where a pinned chart is cached: <charts>/<name>/<version>/. */
-export function chartCacheDir(chartsDir: string, chart: Chart): string {
-  const name = chart.chart.split("/").pop() ?? chart.chart;
-  return path.join(chartsDir, name, chart.version);
-}
+export const chartCacheDir = chartVersionDir;
 
 /**
  * The chart to render from the cache: the archive `helm pull` left there, or an unpacked chart

@@ -14,9 +14,9 @@ import { PROJECT_ROOT } from "./paths";
 export const CHART_DATA = process.env["CHART_DATA"] ?? path.resolve(PROJECT_ROOT, "..", "shared", "charts");
 
 /**
- * Value paths under which a chart accepts anything (free-form maps and Kubernetes objects the
- * chart passes through), so keys below them are not checked against values.yaml. A path names a
- * key at any depth (`*` matches one segment); each entry says why.
+ * Keys under which a chart accepts anything (free-form maps and Kubernetes objects the chart
+ * passes through), at any depth, so what lies below them is not checked against values.yaml;
+ * each entry says why.
  */
 export const FREE_FORM_VALUES: Record<string, string> = {
   podAnnotations: "annotations added to the pods, any keys",
@@ -51,10 +51,17 @@ export const FREE_FORM_VALUES: Record<string, string> = {
   additionalPrometheusRulesMap: "PrometheusRule groups by name",
 };
 
+/**
+ * A chart's folder at its version under a root laid out <chart>/<version>/ (an oci:// chart by its
+ * last path segment): the upstream data here, and the chart cache of `npm run charts:pull`.
+ */
+export function chartVersionDir(root: string, chart: Chart): string {
+  return path.join(root, chart.chart.split("/").pop() ?? chart.chart, chart.version);
+}
+
 /** The folder of a chart's data at a version, or undefined when there is none. */
 export function chartDataDir(chart: Chart): string | undefined {
-  const name = chart.chart.split("/").pop() ?? chart.chart;
-  const dir = path.join(CHART_DATA, name, chart.version);
+  const dir = chartVersionDir(CHART_DATA, chart);
   return fs.existsSync(dir) ? dir : undefined;
 }
 
