@@ -5,7 +5,8 @@
  */
 import { quantityValue } from "../components/quantity";
 import { podSecurityBaseline, podSecurityRestricted } from "../policies/workloads";
-import { typeToken } from "../policies/lib/kubernetes";
+import { typeToken, type KubernetesProps } from "../policies/lib/kubernetes";
+import { podTemplateOf } from "../policies/lib/podTemplate";
 import { kubernetesTarget, runResourcePolicy } from "../test/harness/policies";
 
 export interface KubeObject {
@@ -63,30 +64,21 @@ function containersWith(resources: unknown): Spec {
 function workloadOf(o: KubeObject): Workload | undefined {
   const s = spec(o);
   const replicas = typeof s["replicas"] === "number" ? s["replicas"] : 1;
-  const template = (s["template"] as Spec | undefined)?.["spec"] as Spec | undefined;
+  // Kubernetes workloads, by the pack's own pod-template lookup. A CronJob's pods come and go, so it
+  // counts toward no steady-state quota.
+  const pod = o.kind === "CronJob" ? undefined : podTemplateOf(typeToken(o.apiVersion, o.kind), o as KubernetesProps);
+  if (pod) {
+    // A DaemonSet runs one pod per node; the gate assumes one node per namespace quota (a kind cluster).
+    const count = ["Pod", "Job", "DaemonSet"].includes(pod.kind) ? 1 : replicas;
+    return {
+      podSpec: pod.spec as Spec,
+      min: count,
+      max: count,
+      surge: pod.kind === "Deployment" || pod.kind === "Rollout",
+      claims: pod.kind === "StatefulSet" ? ((s["volumeClaimTemplates"] ?? []) as Spec[]) : [],
+    };
+  }
   switch (o.kind) {
-    case "Deployment":
-    case "Rollout":
-      return template && { podSpec: template, min: replicas, max: replicas, surge: true, claims: [] };
-    case "StatefulSet":
-      return (
-        template && {
-          podSpec: template,
-          min: replicas,
-          max: replicas,
-          surge: false,
-          claims: (s["volumeClaimTemplates"] ?? []) as Spec[],
-        }
-      );
-    case "ReplicaSet":
-      return template && { podSpec: template, min: replicas, max: replicas, surge: false, claims: [] };
-    case "DaemonSet":
-      // One pod per node; the gate assumes one node per namespace quota (a laptop's kind cluster).
-      return template && { podSpec: template, min: 1, max: 1, surge: false, claims: [] };
-    case "Job":
-      return template && { podSpec: template, min: 1, max: 1, surge: false, claims: [] };
-    case "Pod":
-      return { podSpec: s, min: 1, max: 1, surge: false, claims: [] };
     // Operators: the Prometheus Operator, CloudNativePG and the OpenTelemetry Operator.
     case "Prometheus":
     case "Alertmanager":
