@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { find, mockDigest, ofType, runStack, type RecordedResource, type StackRun, type Values } from "./harness";
 import { runToolOn } from "./harness/tools";
+import { DOC_RAG_SERVICES } from "../components/services";
 
 const HELM = "kubernetes:helm.sh/v3:Release";
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
@@ -420,6 +421,27 @@ describe("delivery: images", () => {
     const run = await runStack("staging", { overrides: [`doc-rag:services.api.image.digest=${digest}`] });
     const image = byName(run, ROLLOUT, "api")["spec"].template.spec.containers[0].image;
     assert.equal(image, `ghcr.io/doc-rag/api@${digest}`);
+  });
+
+  it("runs a recorded release's digest for every service, over each service's own image settings", async () => {
+    const images = Object.fromEntries(
+      DOC_RAG_SERVICES.map((s, i) => [s, `sha256:${i.toString(16).repeat(64)}`]),
+    ) as Record<string, string>;
+    const release = JSON.stringify({ version: "v1.4.2", images });
+    const run = await runStack("staging", {
+      overrides: [`doc-rag:release=${release}`, `doc-rag:services.api.image.digest=sha256:${"f".repeat(64)}`],
+    });
+    assert.equal(run.error, undefined, run.error?.message);
+    for (const service of DOC_RAG_SERVICES) {
+      const image = byName(run, ROLLOUT, service)["spec"].template.spec.containers[0].image;
+      assert.equal(image, `ghcr.io/doc-rag/${service}@${images[service]}`, service);
+    }
+    const partial = await runStack("staging", {
+      overrides: [`doc-rag:release={"version":"1.4.2","images":{"api":"sha256:${"a".repeat(64)}"}}`],
+    });
+    assert.match(partial.error?.message ?? "", /doc-rag:release\.version: must be a release tag such as v1\.4\.2/);
+    assert.match(partial.error?.message ?? "", /doc-rag:release\.images\.chunker: /);
+    assert.equal(partial.resources.length, 0);
   });
 
   it("refuses the latest tag, naming the key", async () => {

@@ -1,12 +1,15 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { minimatch } from "minimatch";
 import { parse } from "yaml";
-import { PIPELINE, requiredChecks } from "../components/governance/pipeline";
+import { PIPELINE, RELEASE, releaseEnvironmentName, requiredChecks } from "../components/governance/pipeline";
 import { workflowFiles } from "../components/governance/workflows";
 import type { RulesetProps } from "../policies/github";
 import {
   isSecret,
   mockDigest,
+  MOCK_ORGANIZATION,
   ofType,
   PROJECT_ROOT,
   runStack,
@@ -39,7 +42,7 @@ const ruleset = (run: StackRun, branch: string) =>
   ofType(run, RULESET).find((r) => r.inputs["name"] === `protect-${branch}`)!.inputs as RulesetProps & Values;
 
 describe("governance: environments", () => {
-  it("production: the teams from config review, no self-review or admin bypass, a wait timer, main and release tags only", () => {
+  it("production: the teams from config review, no self-review or admin bypass, a wait timer, release tags only", () => {
     const env = one(runs.production, ENVIRONMENT);
     assert.deepEqual(
       [env["environment"], env["repository"], env["preventSelfReview"], env["canAdminsBypass"], env["waitTimer"]],
@@ -49,15 +52,15 @@ describe("governance: environments", () => {
     assert.deepEqual(env["deploymentBranchPolicy"], { protectedBranches: false, customBranchPolicies: true });
     assert.deepEqual(
       ofType(runs.production, POLICY).map((p) => p.inputs["branchPattern"] ?? `tag:${String(p.inputs["tagPattern"])}`),
-      ["main", "tag:v*.*.*"],
+      ["tag:v*.*.*"],
     );
   });
 
-  it("staging: deploys from main and develop", () => {
+  it("staging: deploys release tags, the refs the release workflow runs on", () => {
     assert.equal(one(runs.staging, ENVIRONMENT)["environment"], "staging");
     assert.deepEqual(
-      ofType(runs.staging, POLICY).map((p) => p.inputs["branchPattern"]),
-      ["main", "develop"],
+      ofType(runs.staging, POLICY).map((p) => p.inputs["branchPattern"] ?? `tag:${String(p.inputs["tagPattern"])}`),
+      ["tag:v*.*.*"],
     );
   });
 
@@ -77,6 +80,8 @@ describe("governance: environments", () => {
       ]),
       [
         ["ENVIRONMENT", "staging"],
+        ["PULUMI_ORGANIZATION", MOCK_ORGANIZATION],
+        ["PULUMI_PROJECT", "doc-rag"],
         ["API_HOST", "api.staging.doc-rag.com"],
       ],
     );
@@ -147,6 +152,26 @@ describe("governance: the repository and its rulesets", () => {
     }
   });
 
+  it("lets only release managers create, move or delete a release tag, the tags the environments deploy", async () => {
+    const tags = ofType(runs.production, RULESET).find((r) => r.inputs["target"] === "tag")!.inputs as Values;
+    assert.deepEqual(
+      [tags["name"], tags["enforcement"], tags["conditions"], tags["rules"]],
+      [
+        "protect-release-tags",
+        "active",
+        { refName: { includes: [RELEASE.tagRefs], excludes: [] } },
+        { creation: true, update: true, deletion: true },
+      ],
+    );
+    // Without named teams, the repository's admins; with them, those teams alone.
+    assert.deepEqual(tags["bypassActors"], [{ actorId: 5, actorType: "RepositoryRole", bypassMode: "always" }]);
+    const named = await runStack("production", { overrides: ['doc-rag:github.releaseManagers=["release-team"]'] });
+    const bypass = ofType(named, RULESET).find((r) => r.inputs["target"] === "tag")!.inputs["bypassActors"];
+    assert.deepEqual(bypass, [{ actorId: teamId("release-team"), actorType: "Team", bypassMode: "always" }]);
+    // The ruleset covers every tag the release workflow runs on.
+    assert.ok(minimatch(`refs/tags/${RELEASE.tagPattern.replaceAll("*", "12")}`, RELEASE.tagRefs));
+  });
+
   it("requires exactly the checks of the pipeline jobs that gate merging, each naming a job that exists", () => {
     const required = (ruleset(runs.production, "main").rules?.requiredStatusChecks?.requiredChecks ?? []) as {
       context: string;
@@ -198,11 +223,11 @@ describe("governance: the pipeline as code", () => {
   const files = workflowFiles();
   const parsed = Object.fromEntries(Object.entries(files).map(([p, text]) => [p, parse(text) as Values]));
 
-  it("generates the pull-request pipeline, the benchmarks and the promotion, and actionlint passes them all", async () => {
+  it("generates the pull-request pipeline, the benchmarks and the release, and actionlint passes them all", async () => {
     assert.deepEqual(Object.keys(files).sort(), [
       ".github/workflows/benchmarks.yml",
       ".github/workflows/ci.yml",
-      ".github/workflows/promote.yml",
+      ".github/workflows/release.yml",
     ]);
     const written = writeFiles(Object.fromEntries(Object.entries(files).map(([p, text]) => [path.basename(p), text])));
     try {
@@ -233,32 +258,54 @@ describe("governance: the pipeline as code", () => {
     ])
       assert.ok(ci.includes(job), job);
     assert.ok("benchmarks" in parsed[".github/workflows/benchmarks.yml"]!["jobs"]);
-    const promote = parsed[".github/workflows/promote.yml"]!["jobs"];
+    const release = parsed[".github/workflows/release.yml"]!;
+    assert.deepEqual(release["on"], { push: { tags: [RELEASE.tagPattern] } });
     assert.deepEqual(
-      [promote.staging.environment, promote.production.environment, promote.production.needs],
-      ["staging", "production", "staging"],
+      Object.entries(release["jobs"] as Record<string, Values>).map(([id, j]) => [id, j["environment"], j["needs"]]),
+      [
+        ["publish", undefined, undefined],
+        ["staging", "staging", "publish"],
+        ["production", "production", "staging"],
+      ],
     );
   });
 
-  it("pins third-party actions by SHA, is read-only by default, and never runs pull_request_target", () => {
+  it("is read-only by default (only the release's publish job may push packages), and never runs pull_request_target", () => {
     for (const [file, text] of Object.entries(files)) {
-      for (const [, action] of text.matchAll(/uses:\s*([^\s#]+)/g))
-        assert.match(action!, /@[0-9a-f]{40}$/, `${file}: ${action}`);
       const workflow = parsed[file]!;
       assert.deepEqual(workflow["permissions"], { contents: "read" }, file);
       assert.ok(!("pull_request_target" in workflow["on"]), file);
-      for (const job of Object.values(workflow["jobs"] as Record<string, Values>))
-        assert.equal(job["permissions"], undefined);
-      for (const step of Object.values(workflow["jobs"] as Record<string, Values>).flatMap(
-        (j) => j["steps"] as Values[],
-      ))
-        if (String(step["uses"] ?? "").startsWith("actions/checkout@"))
-          assert.equal(step["with"]["persist-credentials"], false);
+      for (const [id, job] of Object.entries(workflow["jobs"] as Record<string, Values>)) {
+        const expected =
+          file.endsWith("release.yml") && id === "publish" ? { contents: "read", packages: "write" } : undefined;
+        assert.deepEqual(job["permissions"], expected, `${file} ${id}`);
+        for (const step of job["steps"] as Values[]) {
+          if (String(step["uses"] ?? "").startsWith("actions/checkout@"))
+            assert.equal(step["with"]["persist-credentials"], false);
+          // What comes from the event (a tag, a range, a release) reaches a script as data, never spliced into it.
+          if (step["run"]) assert.doesNotMatch(step["run"], /\$\{\{/, `${file} ${id}: ${step["run"]}`);
+        }
+      }
+      assert.match(text, /^# Generated by doc-rag-platform/);
     }
-    // A release tag reaches the deploy script as data, never spliced into it.
-    const deploy = parsed[".github/workflows/promote.yml"]!["jobs"].production.steps.at(-1) as Values;
-    assert.doesNotMatch(deploy["run"], /\$\{\{/);
-    assert.equal(deploy["env"].TAG, "${{ github.ref_name }}");
+  });
+
+  it("takes one set of digests from the tag to staging and, only if staging runs that release, to production", () => {
+    const jobs = parsed[".github/workflows/release.yml"]!["jobs"] as Record<string, Values>;
+    const staging = (jobs["staging"]!["steps"] as Values[]).at(-1)!;
+    const production = (jobs["production"]!["steps"] as Values[]).at(-1)!;
+    assert.equal(staging["env"].PUBLISHED, "${{ needs.publish.outputs.release }}");
+    assert.equal(staging["env"].RELEASE_ENV, "staging-release");
+    assert.match(
+      staging["run"],
+      /pulumi env set "\$PULUMI_ORGANIZATION\/\$PULUMI_PROJECT\/\$RELEASE_ENV" 'pulumiConfig\["doc-rag:release"\]' "\$release"/,
+    );
+    assert.equal(production["env"].FROM_ENV, "staging-release");
+    assert.match(production["run"], /pulumi env get "\$PULUMI_ORGANIZATION\/\$PULUMI_PROJECT\/\$FROM_ENV"/);
+    assert.match(production["run"], /!= "\$VERSION"/);
+    // The publish job refuses a tag that is not on main.
+    const publish = (jobs["publish"]!["steps"] as Values[]).map((s) => String(s["run"] ?? "")).join("\n");
+    assert.match(publish, /git merge-base --is-ancestor "\$GITHUB_SHA" origin\/main/);
   });
 
   it("names every required check after a job the pull-request workflow really runs", () => {
@@ -292,22 +339,35 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
   const settings = (stack: string) =>
     ofType(run, "pulumiservice:index:DeploymentSettings").find((s) => s.inputs["stack"] === stack)!.inputs as Values;
 
-  it("updates staging on every merge to main and previews pull requests (staging is no review-stack template)", () => {
+  it("updates staging on every merge to main, previews no pull request (staging is no review-stack template)", () => {
     const staging = settings("staging");
     assert.deepEqual([staging["organization"], staging["project"]], ["doc-rag", "doc-rag"]);
     assert.deepEqual(staging["github"], {
       repository: "doc-rag/doc-rag-platform",
       deployCommits: true,
-      previewPullRequests: true,
+      previewPullRequests: false,
       pullRequestTemplate: false,
     });
     assert.deepEqual(staging["sourceContext"], { git: { branch: "refs/heads/main", repoDir: "." } });
     assert.deepEqual(staging["operationContext"].preRunCommands, ["npm ci --prefix policies"]);
   });
 
-  it("never deploys production on a merge: it goes through the promotion workflow's approvals", () => {
+  it("never deploys production on a merge (the release workflow does), and previews no pull request with its secrets", () => {
     assert.equal(settings("production")["github"].deployCommits, false);
-    assert.equal(settings("production")["github"].previewPullRequests, true);
+    assert.equal(settings("production")["github"].previewPullRequests, false);
+  });
+
+  it("creates the ESC environment each stack file imports for its release, and never resets what the release wrote", () => {
+    const envs = ofType(run, "pulumiservice:index:Environment");
+    assert.deepEqual(
+      envs.map((e) => `${String(e.inputs["project"])}/${String(e.inputs["name"])}`),
+      ["staging", "production"].map((stack) => `doc-rag/${releaseEnvironmentName(stack)}`),
+    );
+    for (const env of envs) assert.deepEqual(env.options.ignoreChanges, ["yaml"]);
+    for (const stack of ["staging", "production"]) {
+      const file = parse(fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as Values;
+      assert.deepEqual(file["environment"], [`doc-rag/${releaseEnvironmentName(stack)}`], stack);
+    }
   });
 
   it("makes the pr stack the review-stack template: never deployed itself, copied for each pull request", () => {

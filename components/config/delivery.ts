@@ -6,6 +6,9 @@ import { z } from "zod";
 import { DOC_RAG_SERVICES, type DocRagService } from "../services";
 import { containerResources, strictObject, type CpuMemory } from "./primitives";
 
+/** An image digest, as registries name it. */
+const digest = z.string({ error: "must be a string" }).regex(/^sha256:[a-f0-9]{64}$/, "must be sha256:<64 hex digits>");
+
 /** A service's image: its repository, and the release tag or the digest that wins over it. */
 function imageSchema(service: DocRagService) {
   return strictObject({
@@ -18,10 +21,7 @@ function imageSchema(service: DocRagService) {
       .regex(/^[\w][\w.-]{0,127}$/, "must be an image tag")
       .refine((t) => t !== "latest", "must name a release: latest moves under you")
       .default("1.0.0"),
-    digest: z
-      .string()
-      .regex(/^sha256:[a-f0-9]{64}$/, "must be sha256:<64 hex digits>")
-      .optional(),
+    digest: digest.optional(),
   });
 }
 
@@ -95,6 +95,18 @@ export const servicesSchema = strictObject(
   },
 );
 
+/**
+ * A release: the version tag (on the application repository's main) and the digest of every
+ * service's image built from it. The release workflow records it in the stack's ESC environment;
+ * it wins over each service's image tag and digest, so promotion changes nothing else.
+ */
+export const releaseSchema = strictObject({
+  version: z.string({ error: "must be a string" }).regex(/^v\d+\.\d+\.\d+$/, "must be a release tag such as v1.4.2"),
+  images: strictObject(
+    Object.fromEntries(DOC_RAG_SERVICES.map((s) => [s, digest])) as { [S in DocRagService]: typeof digest },
+  ),
+});
+
 export const deliverySchema = strictObject({
   /** The public host of the API, on the Gateway's HTTPS listener. */
   apiHost: z
@@ -118,3 +130,15 @@ export const deliverySchema = strictObject({
 export type ServicesConfig = z.output<typeof servicesSchema>;
 export type ServiceConfig = ServicesConfig[DocRagService];
 export type DeliveryConfig = z.output<typeof deliverySchema>;
+export type ReleaseConfig = z.output<typeof releaseSchema>;
+
+/** The services with a release's version and digests as their images. */
+export function withRelease(services: ServicesConfig, release: ReleaseConfig | undefined): ServicesConfig {
+  if (!release) return services;
+  return Object.fromEntries(
+    DOC_RAG_SERVICES.map((s) => [
+      s,
+      { ...services[s], image: { ...services[s].image, tag: release.version, digest: release.images[s] } },
+    ]),
+  ) as ServicesConfig;
+}

@@ -14,6 +14,8 @@ export const githubSchema = strictObject({
     .default("doc-rag"),
   /** Repository-wide settings and rulesets: exactly one stack may own them. */
   manageRepository: z.boolean({ error: "must be true or false" }).optional(),
+  /** Teams (slugs) who may create release tags (v*); without any, the repository's admins. */
+  releaseManagers: z.array(slug).max(10, "must list at most 10 teams").default([]),
   /** Teams (slugs) whose approval a deployment to this environment needs. */
   reviewers: z.array(slug).max(6, "must list at most 6 teams (GitHub's limit)").default([]),
   waitTimerMinutes: z.number().int().min(0).max(43200, "must be between 0 and 43200").default(0),

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ENVIRONMENTS, MIN_KUBERNETES_MINOR, NAMESPACE_ROLES, PROJECT, type NamespaceRole } from "./names";
 import { postgresSchema, qdrantSchema, valkeySchema } from "./data";
-import { deliverySchema, servicesSchema } from "./delivery";
+import { deliverySchema, releaseSchema, servicesSchema, withRelease } from "./delivery";
 import { environmentSecretsSchema, githubSchema } from "./governance";
 import { clusterDnsSchema, namespacesSchema } from "./namespaces";
 import { dnsLabel } from "./primitives";
@@ -21,7 +21,7 @@ export { DEFAULT_QUOTA } from "./namespaces";
 export type { PostgresConfig, QdrantConfig, ValkeyConfig } from "./data";
 export type { EgressConfig, Endpoint, VaultConfig } from "./secrets";
 export type { ObservabilityConfig } from "./observability";
-export type { DeliveryConfig, ServiceConfig, ServicesConfig } from "./delivery";
+export type { DeliveryConfig, ReleaseConfig, ServiceConfig, ServicesConfig } from "./delivery";
 export type { GithubConfig } from "./governance";
 export type { ReviewConfig } from "./review";
 export { REVIEW_ROLES, reviewId } from "./review";
@@ -138,6 +138,11 @@ export const CONFIG_KEYS = {
     servicesSchema.prefault({}),
     "The six Doc-RAG services by name: {image: {repository, tag, digest}, replicas, maxReplicas, resources, gpu}.",
   ),
+  release: key(
+    "object",
+    releaseSchema.optional(),
+    "The release this stack runs: {version (vX.Y.Z), images: service → sha256 digest}. Written by the application's release workflow into the stack's ESC environment (<project>/<stack>-release), never by hand; wins over services.<name>.image.",
+  ),
   delivery: key(
     "object",
     deliverySchema.prefault({}),
@@ -151,7 +156,7 @@ export const CONFIG_KEYS = {
   github: key(
     "object",
     githubSchema.optional(),
-    "GitHub governance (staging and production; refused in dev): {owner, repository, manageRepository, reviewers, waitTimerMinutes, variables, commitWorkflows, codeOwners}.",
+    "GitHub governance (staging and production; refused in dev): {owner, repository, manageRepository, releaseManagers, reviewers, waitTimerMinutes, variables, commitWorkflows, codeOwners}.",
   ),
   githubToken: key(
     "string",
@@ -256,6 +261,7 @@ const stackSchema = z
     ...cfg,
     clusterName: cfg.clusterName ?? `${PROJECT}-${cfg.environment}`,
     protectStatefulResources: cfg.protectStatefulResources ?? cfg.environment !== "dev",
+    services: withRelease(cfg.services, cfg.release),
     // Repository-wide settings belong to production unless a stack says otherwise.
     github: cfg.github
       ? { ...cfg.github, manageRepository: cfg.github.manageRepository ?? cfg.environment === "production" }

@@ -1,14 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as pulumiservice from "@pulumi/pulumiservice";
 import type { DeploymentsConfig } from "../config/deployments";
+import { releaseEnvironmentName } from "./pipeline";
 
 /** How each platform stack is deployed by Pulumi Deployments. */
 export const DEPLOYED_STACKS = {
-  // A merge to main updates staging; pull requests get previews. Staging is not a review-stack
-  // template: a copy of its config would fight staging over its namespaces, Vault and GitHub.
-  staging: { deployCommits: true, previewPullRequests: true, pullRequestTemplate: false },
-  // Production never deploys on a merge: it goes through the promotion workflow's approvals.
-  production: { deployCommits: false, previewPullRequests: true, pullRequestTemplate: false },
+  // A merge to main updates staging. Staging is not a review-stack template: a copy of its config
+  // would fight staging over its namespaces, Vault and GitHub. No pull-request previews here: a
+  // preview runs the pull request's code with the stack's secrets, so staging and production are
+  // previewed only by policy-preview.yml, after a reviewer lets the run use them.
+  staging: { deployCommits: true, previewPullRequests: false, pullRequestTemplate: false },
+  // Production never deploys on a merge: the release workflow deploys it, behind its reviewers.
+  production: { deployCommits: false, previewPullRequests: false, pullRequestTemplate: false },
 } as const;
 
 /**
@@ -33,7 +36,7 @@ export interface PolicyPackSource {
 /**
  * Pulumi Deployments for the platform's stacks, managed from the separate deployments program:
  * deployment settings (source, triggers, the commands that install the program and its policy
- * pack), drift detection on a schedule, the policy pack published and enforced per stack with
+ * pack), the ESC environment that records the release each stack runs, drift detection on a schedule, the policy pack published and enforced per stack with
  * that stack's config, so every preview and update in Deployments runs the pack, and the
  * review-stack template's settings.
  */
@@ -81,6 +84,20 @@ export class PulumiDeployments extends pulumi.ComponentResource {
     ][]) {
       const target = { organization: cfg.organization, project: cfg.project, stack };
       settings(stack, triggers);
+      // The release the stack runs, which the stack file imports. The application's release
+      // workflow writes it (`pulumi env set`); this program only creates it, and never resets it.
+      new pulumiservice.Environment(
+        `${name}-${stack}-release`,
+        {
+          organization: cfg.organization,
+          project: cfg.project,
+          name: releaseEnvironmentName(stack),
+          yaml: new pulumi.asset.StringAsset(
+            "# The release this stack runs (doc-rag:release), written by the application's release workflow.\nvalues:\n  pulumiConfig: {}\n",
+          ),
+        },
+        { ...child, ignoreChanges: ["yaml"] },
+      );
       new pulumiservice.DriftSchedule(
         `${name}-${stack}-drift`,
         { ...target, scheduleCron: cfg.driftSchedule, autoRemediate: false },

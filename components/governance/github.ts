@@ -1,7 +1,7 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment, GithubConfig } from "../config";
-import { requiredChecks } from "./pipeline";
+import { deploymentSources, RELEASE, requiredChecks } from "./pipeline";
 import { workflowFiles } from "./workflows";
 import { keepData } from "../protection";
 
@@ -22,12 +22,8 @@ export const PROTECTED_BRANCHES = [
   { branch: "develop", approvals: 1 },
 ] as const;
 
-/** Where each environment may deploy from. */
-const DEPLOYMENT_SOURCES: Record<Exclude<Environment, "dev">, { branchPattern?: string; tagPattern?: string }[]> = {
-  staging: [{ branchPattern: "main" }, { branchPattern: "develop" }],
-  // Protected main (by the ruleset below) and release tags.
-  production: [{ branchPattern: "main" }, { tagPattern: "v*.*.*" }],
-};
+/** GitHub's id of the repository admin role, the release managers when no team is named. */
+const REPOSITORY_ADMIN_ROLE = 5;
 
 /**
  * The application repository on GitHub, as this stack governs it: the environment named after
@@ -67,7 +63,8 @@ export class GitHubGovernance extends pulumi.ComponentResource {
       child,
     );
     const afterEnvironment = { ...child, dependsOn: [environment] };
-    DEPLOYMENT_SOURCES[env].forEach((source, i) => {
+    // Exactly the refs the release workflow's jobs run on: its tags.
+    deploymentSources(env).forEach((source, i) => {
       new github.RepositoryEnvironmentDeploymentPolicy(
         `${name}-deploys-from-${i}`,
         { repository, environment: env, ...source },
@@ -81,7 +78,14 @@ export class GitHubGovernance extends pulumi.ComponentResource {
         afterEnvironment,
       );
     }
-    for (const [variableName, value] of Object.entries({ ENVIRONMENT: env, ...cfg.variables })) {
+    // What the release workflow reads (WORKFLOW_INPUTS in pipeline.ts): where the stack is in Pulumi Cloud.
+    const variables = {
+      ENVIRONMENT: env,
+      PULUMI_ORGANIZATION: pulumi.getOrganization(),
+      PULUMI_PROJECT: pulumi.getProject(),
+      ...cfg.variables,
+    };
+    for (const [variableName, value] of Object.entries(variables)) {
       new github.ActionsEnvironmentVariable(
         `${name}-variable-${variableName.toLowerCase()}`,
         { repository, environment: env, variableName, value },
@@ -185,5 +189,33 @@ export class GitHubGovernance extends pulumi.ComponentResource {
         afterRepo,
       );
     }
+    this.releaseTags(name, args, repo, afterRepo);
+  }
+
+  /** Release tags: only release managers may create, move or delete one; everyone else is refused. */
+  private releaseTags(
+    name: string,
+    args: GitHubGovernanceArgs,
+    repo: github.Repository,
+    opts: pulumi.CustomResourceOptions,
+  ): void {
+    const teams = args.config.releaseManagers.map((slug) =>
+      github.getTeamOutput({ slug, summaryOnly: true }, { parent: this, provider: opts.provider }).id.apply(Number),
+    );
+    new github.RepositoryRuleset(
+      `${name}-ruleset-release-tags`,
+      {
+        name: "protect-release-tags",
+        repository: repo.name,
+        target: "tag",
+        enforcement: "active",
+        conditions: { refName: { includes: [RELEASE.tagRefs], excludes: [] } },
+        bypassActors: teams.length
+          ? teams.map((actorId) => ({ actorId, actorType: "Team", bypassMode: "always" }))
+          : [{ actorId: REPOSITORY_ADMIN_ROLE, actorType: "RepositoryRole", bypassMode: "always" }],
+        rules: { creation: true, update: true, deletion: true },
+      },
+      opts,
+    );
   }
 }

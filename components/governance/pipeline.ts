@@ -41,3 +41,49 @@ export function requiredChecks(pipeline: PipelineJob[] = PIPELINE): string[] {
     .filter((job) => job.gatesMerge)
     .flatMap((job) => (job.matrix ? job.matrix.map((m) => `${job.name} (${m})`) : [job.name]));
 }
+
+/**
+ * A release: a tag on a commit of main in the application repository. The release workflow runs
+ * on the tag and takes it through the environments in order, so each environment accepts exactly
+ * that tag pattern, and the tag ruleset lets only release managers create one.
+ */
+export const RELEASE = {
+  /** The tags that are releases, as a workflow filter and an environment's tag policy. */
+  tagPattern: "v*.*.*",
+  /** The refs the tag ruleset protects (GitHub's fnmatch on the full ref name). */
+  tagRefs: "refs/tags/v*",
+  /** Where a release goes, in this order; production needs staging to have taken it. */
+  environments: ["staging", "production"],
+} as const;
+
+export type ReleaseEnvironment = (typeof RELEASE.environments)[number];
+
+/** The refs an environment accepts deployments from: the release tags its jobs run on. */
+export function deploymentSources(_environment: ReleaseEnvironment): { tagPattern: string }[] {
+  return [{ tagPattern: RELEASE.tagPattern }];
+}
+
+/** The ESC environment (in the stack's project) that records the release a stack runs. */
+export function releaseEnvironmentName(stack: string): string {
+  return `${stack}-release`;
+}
+
+/**
+ * Every `vars.*` and `secrets.*` the generated workflows read, and who provides it: GitHub itself,
+ * the program (an environment variable or secret it creates), or a person (the README says how).
+ */
+export const WORKFLOW_INPUTS: Record<string, { providedBy: "github" | "program" | "hand"; what: string }> = {
+  "secrets.GITHUB_TOKEN": { providedBy: "github", what: "the run's own token (its permissions are the job's)" },
+  "vars.PULUMI_ORGANIZATION": {
+    providedBy: "program",
+    what: "variable of the staging and production environments: the stack's Pulumi Cloud organization",
+  },
+  "vars.PULUMI_PROJECT": {
+    providedBy: "program",
+    what: "variable of the staging and production environments: the platform's Pulumi project",
+  },
+  "secrets.PULUMI_ACCESS_TOKEN": {
+    providedBy: "hand",
+    what: "secret of the staging and production environments: a Pulumi Cloud team token that may write the stack's release environment and start its deployments",
+  },
+};

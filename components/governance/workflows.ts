@@ -1,55 +1,73 @@
 /**
  * The application repository's GitHub Actions workflows, generated from the pipeline model:
  * the pull-request pipeline (one job per model job, named as the rulesets require it), the
- * benchmarks, and the environment promotion. Third-party actions are pinned by commit SHA,
- * every workflow is read-only by default, and nothing runs on `pull_request_target`.
+ * benchmarks, and the release. Actions and images come from the pin table (.github/pins/), each
+ * with its release tag as a comment; every workflow is read-only by default, runs bash with
+ * pipefail, and nothing runs on `pull_request_target`.
  */
-import { stringify } from "yaml";
+import { Document, isScalar, visit } from "yaml";
 import { DOC_RAG_SERVICES } from "../services";
-import { PIPELINE, type PipelineJob } from "./pipeline";
-
-/** Actions the workflows use, by commit SHA (the tag in the comment is what it was). */
-export const ACTIONS = {
-  checkout: "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683", // v4.2.2
-  uploadArtifact: "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02", // v4.6.2
-  pulumi: "pulumi/actions@8582a9e8cc630786854029b4e09281acd6794b58", // v6.6.1
-};
+import { PIPELINE, RELEASE, releaseEnvironmentName, type PipelineJob, type ReleaseEnvironment } from "./pipeline";
+import { PINS, pinnedAction, pinnedImage, tagOfPin, type Pins } from "./pins";
 
 const RUNNER = "ubuntu-24.04";
 const IMAGE = "ghcr.io/${{ github.repository }}";
-/** Tools installed at pinned versions, so a run is repeatable. */
-const TOOLS = {
-  cargoDeny: "cargo install --locked cargo-deny --version 0.18.3",
-  cargoAudit: "cargo install --locked cargo-audit --version 0.21.2",
-  gitleaks: 'docker run --rm -v "$PWD:/repo" zricethezav/gitleaks:v8.24.2 detect --source /repo --redact --no-banner',
-  semgrep: "pipx run semgrep==1.119.0 scan --config p/rust --error",
-  trivy: `docker run --rm -v /var/run/docker.sock:/var/run/docker.sock aquasec/trivy:0.62.1 image --exit-code 1 --severity HIGH,CRITICAL ${IMAGE}:\${{ github.sha }}`,
-};
 
-const checkout = { uses: ACTIONS.checkout, with: { "persist-credentials": false } };
+/** The workflows' building blocks, from one pin table. */
+function blocks(pins: Pins) {
+  const checkout = { uses: pinnedAction("actions/checkout", pins), with: { "persist-credentials": false } };
+  /** Tools installed at pinned versions, so a run is repeatable. */
+  const tools = {
+    cargoDeny: "cargo install --locked cargo-deny --version 0.18.3",
+    cargoAudit: "cargo install --locked cargo-audit --version 0.21.2",
+    semgrep: "pipx run semgrep==1.119.0 scan --config p/rust --error",
+    trivy: `docker run --rm -v /var/run/docker.sock:/var/run/docker.sock ${pinnedImage("trivy", pins)} image --exit-code 1 --severity HIGH,CRITICAL "$IMAGE"`,
+  };
+  const imageEnv = { IMAGE: `${IMAGE}:\${{ github.sha }}` };
 
-/** What each model job runs. */
-const STEPS: Record<string, Record<string, unknown>[]> = {
-  format: [{ run: "cargo fmt --all -- --check" }],
-  lint: [{ run: "cargo clippy --all-targets --all-features -- -D warnings" }],
-  docs: [{ run: "cargo doc --no-deps --all-features", env: { RUSTDOCFLAGS: "-D warnings" } }],
-  licenses: [{ run: TOOLS.cargoDeny }, { run: "cargo deny check licenses" }],
-  "dependency-audit": [{ run: TOOLS.cargoAudit }, { run: "cargo audit" }],
-  "secret-scan": [{ run: TOOLS.gitleaks }],
-  "static-analysis": [{ run: TOOLS.semgrep }],
-  test: [
-    { run: "rustup toolchain install ${{ matrix.rust }} --profile minimal" },
-    { run: "cargo +${{ matrix.rust }} test --workspace --all-features" },
-  ],
-  "container-build": [{ run: `docker build --tag ${IMAGE}:\${{ github.sha }} .` }],
-  "container-scan": [{ run: `docker build --tag ${IMAGE}:\${{ github.sha }} .` }, { run: TOOLS.trivy }],
-  integration: [{ run: "docker compose -f docker-compose.test.yml run --rm integration" }],
-  e2e: [{ run: "docker compose -f docker-compose.test.yml run --rm e2e" }],
-  benchmarks: [
-    { run: "cargo bench --workspace -- --output-format bencher | tee benchmarks.txt" },
-    { uses: ACTIONS.uploadArtifact, with: { name: "benchmarks", path: "benchmarks.txt" } },
-  ],
-};
+  // Every commit the push or the pull request brings, not only the last: the range comes in as
+  // data, and a new branch (before = 0000…) is scanned whole.
+  const secretScan = {
+    run: [
+      'if [[ -z "$BASE" || "$BASE" =~ ^0+$ ]]; then range="$HEAD"; else range="$BASE..$HEAD"; fi',
+      `docker run --rm -v "$PWD:/repo" ${pinnedImage("gitleaks", pins)} detect --source /repo --redact --no-banner --log-opts="$range"`,
+    ].join("\n"),
+    env: {
+      BASE: "${{ github.event.pull_request.base.sha || github.event.before }}",
+      HEAD: "${{ github.event.pull_request.head.sha || github.sha }}",
+    },
+  };
+
+  const steps: Record<string, Record<string, unknown>[]> = {
+    format: [checkout, { run: "cargo fmt --all -- --check" }],
+    lint: [checkout, { run: "cargo clippy --all-targets --all-features -- -D warnings" }],
+    docs: [checkout, { run: "cargo doc --no-deps --all-features", env: { RUSTDOCFLAGS: "-D warnings" } }],
+    licenses: [checkout, { run: tools.cargoDeny }, { run: "cargo deny check licenses" }],
+    "dependency-audit": [checkout, { run: tools.cargoAudit }, { run: "cargo audit" }],
+    "secret-scan": [{ ...checkout, with: { ...checkout.with, "fetch-depth": 0 } }, secretScan],
+    "static-analysis": [checkout, { run: tools.semgrep }],
+    test: [
+      checkout,
+      { run: 'rustup toolchain install "$RUST" --profile minimal', env: { RUST: "${{ matrix.rust }}" } },
+      { run: 'cargo "+$RUST" test --workspace --all-features', env: { RUST: "${{ matrix.rust }}" } },
+    ],
+    "container-build": [checkout, { run: 'docker build --tag "$IMAGE" .', env: imageEnv }],
+    "container-scan": [
+      checkout,
+      { run: 'docker build --tag "$IMAGE" .', env: imageEnv },
+      { run: tools.trivy, env: imageEnv },
+    ],
+    integration: [checkout, { run: "docker compose -f docker-compose.test.yml run --rm integration" }],
+    e2e: [checkout, { run: "docker compose -f docker-compose.test.yml run --rm e2e" }],
+    // The pipe is safe: every workflow runs bash with -o pipefail, so a failing bench fails the job.
+    benchmarks: [
+      checkout,
+      { run: "cargo bench --workspace -- --output-format bencher | tee benchmarks.txt" },
+      { uses: pinnedAction("actions/upload-artifact", pins), with: { name: "benchmarks", path: "benchmarks.txt" } },
+    ],
+  };
+  return { checkout, steps };
+}
 
 /** Jobs that wait for others: integration tests need the image to build. */
 const NEEDS: Record<string, string[]> = {
@@ -58,73 +76,176 @@ const NEEDS: Record<string, string[]> = {
   e2e: ["integration"],
 };
 
-function job(j: PipelineJob): Record<string, unknown> {
+const readOnly = { contents: "read" };
+/** GitHub's `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`; the implicit default lacks pipefail. */
+const defaults = { run: { shell: "bash" } };
+
+/** Starts the stack's Pulumi Deployments update (its settings: the platform program from main) and waits for it. */
+const DEPLOY_SCRIPT = [
+  'api="https://api.pulumi.com/api/stacks/$PULUMI_ORGANIZATION/$PULUMI_PROJECT/$STACK/deployments"',
+  'headers=(-H "Authorization: token $PULUMI_ACCESS_TOKEN" -H "Accept: application/vnd.pulumi+8" -H "Content-Type: application/json")',
+  'id=$(curl -fsS "${headers[@]}" -X POST "$api" -d \'{"operation":"update","inheritSettings":true}\' | jq -r .id)',
+  'echo "Deployment $id of $STACK started"',
+  "while true; do",
+  '  status=$(curl -fsS "${headers[@]}" "$api/$id" | jq -r .status)',
+  '  case "$status" in',
+  "    succeeded) break ;;",
+  '    failed | skipped) echo "::error::deployment $id of $STACK $status"; exit 1 ;;',
+  "  esac",
+  "  sleep 20",
+  "done",
+];
+
+/**
+ * The release: a tag on main builds every service's image once, then the same digests go to
+ * staging and, behind production's reviewers, to production. Each environment's release is
+ * recorded in its stack's ESC environment, which the stack imports, so a later update of the
+ * stack (a merge to the platform, drift remediation) deploys the same images, not older ones.
+ */
+function releaseWorkflow(pins: Pins): Record<string, unknown> {
+  const { checkout } = blocks(pins);
+  const publish = {
+    name: "publish the release images",
+    "runs-on": RUNNER,
+    "timeout-minutes": 60,
+    permissions: { contents: "read", packages: "write" },
+    outputs: { release: "${{ steps.push.outputs.release }}" },
+    steps: [
+      { ...checkout, with: { ...checkout.with, "fetch-depth": 0 } },
+      {
+        name: "A release is a tag on main",
+        run: 'git merge-base --is-ancestor "$GITHUB_SHA" origin/main || { echo "::error::$GITHUB_REF_NAME is not on main"; exit 1; }',
+      },
+      {
+        name: "Log in to the registry",
+        run: 'echo "$GITHUB_TOKEN" | docker login ghcr.io --username "$GITHUB_ACTOR" --password-stdin',
+        env: { GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}" },
+      },
+      {
+        id: "push",
+        name: "Build and push every service, recording each image's digest",
+        run: [
+          "release=$(jq -n --arg version \"$GITHUB_REF_NAME\" '{version: $version, images: {}}')",
+          `for svc in ${DOC_RAG_SERVICES.join(" ")}; do`,
+          '  image="ghcr.io/$GITHUB_REPOSITORY_OWNER/$svc:$GITHUB_REF_NAME"',
+          '  docker build --build-arg "SERVICE=$svc" --tag "$image" .',
+          '  docker push "$image"',
+          '  digest=$(docker inspect --format "{{index .RepoDigests 0}}" "$image" | cut -d@ -f2)',
+          '  release=$(jq --arg svc "$svc" --arg digest "$digest" \'.images[$svc] = $digest\' <<<"$release")',
+          "done",
+          'echo "release=$(jq -c . <<<"$release")" >>"$GITHUB_OUTPUT"',
+          'jq . <<<"$release" >release.json',
+        ].join("\n"),
+      },
+      {
+        uses: pinnedAction("actions/upload-artifact", pins),
+        with: { name: "release", path: "release.json", "retention-days": 90 },
+      },
+    ],
+  };
+  const deploy = (stack: ReleaseEnvironment, previous?: ReleaseEnvironment) => ({
+    name: `release to ${stack}`,
+    "runs-on": RUNNER,
+    environment: stack,
+    needs: previous ?? "publish",
+    "timeout-minutes": 90,
+    steps: [
+      // Installs the Pulumi CLI only (no command): for `pulumi env`.
+      { uses: pinnedAction("pulumi/actions", pins) },
+      {
+        name: previous
+          ? `Take the release ${previous} runs, record it for ${stack} and deploy it`
+          : `Record the release for ${stack} and deploy it`,
+        run: [
+          ...(previous
+            ? [
+                // Production takes what staging runs, and only if that is this very release.
+                'release=$(pulumi env get "$PULUMI_ORGANIZATION/$PULUMI_PROJECT/$FROM_ENV" \'pulumiConfig["doc-rag:release"]\' --value json)',
+                'if [[ $(jq -r .version <<<"$release") != "$VERSION" ]]; then',
+                '  echo "::error::$FROM_ENV runs $(jq -r .version <<<"$release"), not $VERSION"',
+                "  exit 1",
+                "fi",
+              ]
+            : ['release="$PUBLISHED"']),
+          'pulumi env set "$PULUMI_ORGANIZATION/$PULUMI_PROJECT/$RELEASE_ENV" \'pulumiConfig["doc-rag:release"]\' "$release"',
+          ...DEPLOY_SCRIPT,
+        ].join("\n"),
+        // Everything from the event reaches the script as data, never spliced into it.
+        env: {
+          STACK: stack,
+          RELEASE_ENV: releaseEnvironmentName(stack),
+          ...(previous
+            ? { FROM_ENV: releaseEnvironmentName(previous), VERSION: "${{ github.ref_name }}" }
+            : { PUBLISHED: "${{ needs.publish.outputs.release }}" }),
+          PULUMI_ORGANIZATION: "${{ vars.PULUMI_ORGANIZATION }}",
+          PULUMI_PROJECT: "${{ vars.PULUMI_PROJECT }}",
+          PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+        },
+      },
+    ],
+  });
+  const [first, ...rest] = RELEASE.environments;
+  const jobs: Record<string, unknown> = { publish, [first]: deploy(first) };
+  rest.forEach((env, i) => (jobs[env] = deploy(env, RELEASE.environments[i])));
+  return {
+    name: "release",
+    on: { push: { tags: [RELEASE.tagPattern] } },
+    permissions: readOnly,
+    defaults,
+    concurrency: { group: "release", "cancel-in-progress": false },
+    jobs,
+  };
+}
+
+function job(j: PipelineJob, steps: Record<string, Record<string, unknown>[]>): Record<string, unknown> {
   return {
     name: j.name,
     "runs-on": RUNNER,
     "timeout-minutes": 30,
     ...(NEEDS[j.id] ? { needs: NEEDS[j.id] } : {}),
     ...(j.matrix ? { strategy: { "fail-fast": false, matrix: { rust: j.matrix } } } : {}),
-    steps: [checkout, ...(STEPS[j.id] ?? [])],
+    steps: steps[j.id] ?? [],
   };
 }
 
-const readOnly = { contents: "read" };
+/** YAML with each pinned action's release tag as a comment beside its SHA. */
+function toYaml(workflow: Record<string, unknown>, pins: Pins): string {
+  const doc = new Document(workflow, { aliasDuplicateObjects: false });
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === "uses" && isScalar(pair.value)) {
+        const tag = tagOfPin(String(pair.value.value), pins);
+        if (tag) pair.value.comment = ` ${tag}`;
+      }
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
+}
 
 /** The workflow files, by path in the application repository. */
-export function workflowFiles(pipeline: PipelineJob[] = PIPELINE): Record<string, string> {
+export function workflowFiles(pipeline: PipelineJob[] = PIPELINE, pins: Pins = PINS): Record<string, string> {
+  const { steps } = blocks(pins);
   const gated = pipeline.filter((j) => j.stage !== "performance" && j.stage !== "promotion");
   const ci = {
     name: "ci",
     on: { pull_request: { branches: ["main", "develop"] }, push: { branches: ["main", "develop"] } },
     permissions: readOnly,
+    defaults,
     concurrency: { group: "${{ github.workflow }}-${{ github.ref }}", "cancel-in-progress": true },
-    jobs: Object.fromEntries(gated.map((j) => [j.id, job(j)])),
+    jobs: Object.fromEntries(gated.map((j) => [j.id, job(j, steps)])),
   };
   const benchmarks = {
     name: "benchmarks",
     on: { push: { branches: ["main"] }, schedule: [{ cron: "0 3 * * 1" }], workflow_dispatch: {} },
     permissions: readOnly,
-    jobs: Object.fromEntries(pipeline.filter((j) => j.stage === "performance").map((j) => [j.id, job(j)])),
-  };
-  // Promotion runs the platform program (its repository in a variable) with the released tag
-  // as every service's image; the environment's reviewers gate production.
-  const deploy = (stack: string, needs?: string) => ({
-    name: `deploy ${stack}`,
-    "runs-on": RUNNER,
-    environment: stack,
-    ...(needs ? { needs } : {}),
-    "timeout-minutes": 60,
-    steps: [
-      { ...checkout, with: { ...checkout.with, repository: "${{ vars.PLATFORM_REPOSITORY }}" } },
-      { run: "npm ci && npm ci --prefix policies" },
-      // Installs the Pulumi CLI only (no command).
-      { uses: ACTIONS.pulumi },
-      {
-        run: [
-          `for svc in ${DOC_RAG_SERVICES.join(" ")}; do`,
-          '  pulumi config set --stack "$STACK" --path "doc-rag:services.$svc.image.tag" "$TAG"',
-          "done",
-          'pulumi up --stack "$STACK" --yes --policy-pack policies --policy-pack-config "policies/config/$STACK.json"',
-        ].join("\n"),
-        // The tag reaches the script as data, never as code.
-        env: { STACK: stack, TAG: "${{ github.ref_name }}", PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" },
-      },
-    ],
-  });
-  // Promotion: a release tag goes to staging, then to production behind its environment's reviewers.
-  const promote = {
-    name: "promote",
-    on: { push: { tags: ["v*.*.*"] } },
-    permissions: readOnly,
-    concurrency: { group: "promote", "cancel-in-progress": false },
-    jobs: { staging: deploy("staging"), production: deploy("production", "staging") },
+    defaults,
+    jobs: Object.fromEntries(pipeline.filter((j) => j.stage === "performance").map((j) => [j.id, job(j, steps)])),
   };
   const header = "# Generated by doc-rag-platform from its pipeline model; edit the model, not this file.\n";
   return Object.fromEntries(
-    Object.entries({ ci, benchmarks, promote }).map(([name, workflow]) => [
+    Object.entries({ ci, benchmarks, release: releaseWorkflow(pins) }).map(([name, workflow]) => [
       `.github/workflows/${name}.yml`,
-      header + stringify(workflow, { lineWidth: 0, aliasDuplicateObjects: false }),
+      header + toYaml(workflow, pins),
     ]),
   );
 }

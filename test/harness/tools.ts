@@ -1,6 +1,6 @@
 /**
- * External validators the tests call (promtool, amtool): installed by `.ci/run` from Debian's
- * prometheus and prometheus-alertmanager packages.
+ * External validators the tests call (promtool, amtool, shellcheck): installed by `.ci/run` from
+ * Debian's prometheus, prometheus-alertmanager and shellcheck packages.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
@@ -18,19 +18,23 @@ export interface ToolResult {
   output: string;
 }
 
+/** The Debian package of each validator. */
+const PACKAGES = { promtool: "prometheus", amtool: "prometheus-alertmanager", shellcheck: "shellcheck" } as const;
+type Tool = keyof typeof PACKAGES;
+
 /** Runs a validator; a missing one fails with how to install it, never as a silent pass. */
-export function runTool(tool: "promtool" | "amtool", args: string[], cwd?: string): ToolResult {
+export function runTool(tool: Tool, args: string[], cwd?: string): ToolResult {
   const result = spawnSync(tool, args, { cwd, encoding: "utf8" });
   if (result.error) {
     throw new Error(
-      `${tool} is not installed (${result.error.message}); apt-get install prometheus prometheus-alertmanager, as .ci/run does`,
+      `${tool} is not installed (${result.error.message}); apt-get install ${PACKAGES[tool]}, as .ci/run does`,
     );
   }
   return { status: result.status ?? -1, stdout: result.stdout, output: `${result.stdout}${result.stderr}` };
 }
 
 /** Runs a validator in a fresh directory holding the given files, then removes the directory. */
-export function runToolOn(tool: "promtool" | "amtool", files: Record<string, unknown>, args: string[]): ToolResult {
+export function runToolOn(tool: Tool, files: Record<string, unknown>, args: string[]): ToolResult {
   const written = writeFiles(files);
   try {
     return runTool(tool, args, written.dir);
