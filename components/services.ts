@@ -9,10 +9,26 @@ export const DOC_RAG_SERVICES = [
 ] as const;
 export type DocRagService = (typeof DOC_RAG_SERVICES)[number];
 
-/** The business-metrics exporter of the original document (§5.4). */
-export const BUSINESS_METRICS_EXPORTER = "business-metrics-exporter";
+/** Which services each service calls (HTTP on 8080); everything else is refused. */
+export const CALLS: Record<DocRagService, DocRagService[]> = {
+  api: ["query-processor", "chunker"],
+  chunker: ["embedder"],
+  embedder: [],
+  retriever: ["embedder"],
+  "query-processor": ["retriever", "response-generator"],
+  "response-generator": [],
+};
+
+export type DataService = "postgres" | "valkey" | "qdrant";
+/** Which data services each service uses. */
+export const DATA_USE: Record<DocRagService, DataService[]> = {
+  api: ["postgres", "valkey"],
+  chunker: ["postgres"],
+  embedder: ["qdrant"],
+  retriever: ["qdrant", "valkey"],
+  "query-processor": ["valkey"],
+  "response-generator": ["valkey"],
+};
 
 /** Every service serves Prometheus metrics on this named port (the original document's 9090). */
 export const METRICS_PORT = { name: "metrics", port: 9090 };
-/** The exporter serves them on 8080. */
-export const EXPORTER_METRICS_PORT = { name: "metrics", port: 8080 };

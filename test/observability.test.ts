@@ -502,7 +502,7 @@ describe("observability: the monitoring stack", () => {
     assert.equal(staging.resources.filter((r) => r.custom).length, 0, "nothing is registered");
   });
 
-  it("scrapes the six services on their metrics port, the api every 10s, the exporter every 30s", () => {
+  it("scrapes the six services on their metrics port, the api every 10s, and nothing no stack deploys", () => {
     const monitors = Object.fromEntries(
       ofType(production, SERVICE_MONITOR).map((m) => {
         const spec = m.inputs["spec"] as Values;
@@ -519,7 +519,6 @@ describe("observability: the monitoring stack", () => {
       retriever: ["metrics", "15s"],
       "query-processor": ["metrics", "15s"],
       "response-generator": ["metrics", "15s"],
-      "business-metrics-exporter": ["metrics", "30s"],
     });
     for (const m of ofType(production, SERVICE_MONITOR))
       assert.deepEqual((m.inputs["spec"] as Values)["namespaceSelector"], { matchNames: ["doc-rag-prod"] });
@@ -530,7 +529,7 @@ describe("observability: the monitoring stack", () => {
     )!;
     assert.deepEqual(
       (scrape.inputs["spec"] as Values)["ingress"][0].ports.map((p: Values) => p["port"]),
-      [9090, 8080],
+      [9090],
     );
   });
 

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { helmBinary } from "../tools/helm";
+import { modelConfigFor } from "../tools/flows/report";
 import { renderRelease, renderStack, type RenderRequest } from "../tools/render";
 import {
   imageFindings,
@@ -152,7 +153,7 @@ describe("npm run render without the charts", () => {
     try {
       const run = await runStack("pr", { configFrom: "pr" });
       await assert.rejects(
-        renderStack(run, empty, path.join(empty, "out")),
+        renderStack(run, empty, path.join(empty, "out"), modelConfigFor(PROJECT_ROOT, "pr")),
         /^Error: not in the chart cache .*: qdrant 1\.16\.2, valkey 0\.9\.4, cluster 0\.5\.0; run npm run charts:pull$/,
       );
       assert.ok(!fs.existsSync(path.join(empty, "out")), "nothing written");

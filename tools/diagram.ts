@@ -1,6 +1,6 @@
 /**
  * The picture of the platform in the README, drawn from a recorded run of the program: each
- * namespace (by role) with what runs in it (Helm releases, the services, collectors), and the
+ * namespace (by role) as one node listing what runs in it (Helm releases, the services, collectors), and the
  * flows between namespaces that its NetworkPolicies allow, with their ports. `npm run docs`
  * writes it; a test keeps it current.
  */
@@ -34,7 +34,9 @@ export function platformDiagram(run: StackRun): string {
     if (ns) members.get(ns)?.push(label);
   };
   for (const r of ofType(run, "kubernetes:helm.sh/v3:Release")) {
-    add(r.inputs["namespace"] as string, `${r.inputs["name"] as string} (${r.inputs["chart"] as string} chart)`);
+    const name = r.inputs["name"] as string;
+    const chart = String(r.inputs["chart"]).split("/").pop() ?? "";
+    add(r.inputs["namespace"] as string, name === chart ? `${name} chart` : `${name} (${chart} chart)`);
   }
   for (const type of [
     "argoproj.io/v1alpha1:Rollout",
@@ -62,11 +64,20 @@ export function platformDiagram(run: StackRun): string {
     for (const rule of spec.egress ?? []) for (const peer of rule.to ?? []) connect(ns, peerPlace(peer), rule);
   }
   const lines = ["```mermaid", "flowchart LR"];
+  // Each namespace a subgraph; its workloads share nodes (one per line of `<br/>`-joined names), as
+  // few as keep every line within the README's 120 characters.
   for (const [role, ns] of Object.entries(roles)) {
     lines.push(`  subgraph ${id(ns)}["${role}: ${ns}"]`);
-    const items = members.get(ns) ?? [];
-    items.sort().forEach((label, i) => lines.push(`    ${id(ns)}_${i}["${label}"]`));
-    if (items.length === 0) lines.push(`    ${id(ns)}_none["(policies and quota only)"]`);
+    const items = (members.get(ns) ?? []).sort();
+    if (items.length === 0) items.push("(policies and quota only)");
+    const chunks: string[][] = [];
+    for (const item of items) {
+      const last = chunks.at(-1);
+      const line = (names: string[]) => `    ${id(ns)}_${chunks.length}["${names.join("<br/>")}"]`;
+      if (last && line([...last, item]).length <= 120) last.push(item);
+      else chunks.push([item]);
+    }
+    chunks.forEach((names, i) => lines.push(`    ${id(ns)}_${i}["${names.join("<br/>")}"]`));
     lines.push("  end");
   }
   lines.push(`  ${OUTSIDE}(["outside the cluster: users, API server, Vault, object store, receivers"])`);

@@ -16,13 +16,15 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
 import { CHARTS, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
 import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets, type StackRun } from "../test/harness";
 import { deadValuePaths } from "../test/harness/chartData";
+import { buildModel, type ModelConfig } from "./flows/model";
+import { analyzeFlows, flowFindings, modelConfigFor, writeFlows } from "./flows/report";
 import { cachedChart, defaultChartsDir, helmBinary } from "./helm";
+import { parseStackArgs } from "./stackArgs";
 import {
   imageFindings,
   podSecurityFindings,
@@ -131,7 +133,12 @@ export interface RenderReport {
 }
 
 /** Renders every release of a run from the chart cache and checks the result with the plan. */
-export async function renderStack(run: StackRun, chartsDir: string, out: string): Promise<RenderReport> {
+export async function renderStack(
+  run: StackRun,
+  chartsDir: string,
+  out: string,
+  modelConfig: ModelConfig,
+): Promise<RenderReport> {
   const own = kubernetesObjects(run).map(({ object }) => unwrapSecrets<KubeObject>(object));
   const namespaces = own.filter((o) => o.kind === "Namespace");
   const levels = new Map(
@@ -225,47 +232,34 @@ export async function renderStack(run: StackRun, chartsDir: string, out: string)
   report.quotas = fit.quotas;
   findings.push(...fit.findings);
   findings.push(...imageFindings(placed));
+  // The network: every flow the platform needs, over the program's and the charts' policies.
+  const flows = analyzeFlows(buildModel(placed, modelConfig, false));
+  findings.push(...flowFindings(flows));
+  writeFlows(out, run.stack, flows);
   fs.writeFileSync(path.join(out, "render-report.json"), JSON.stringify(report, null, 2) + "\n");
   return report;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        charts: { type: "string" },
-        out: { type: "string" },
-        json: { type: "boolean", default: false },
-        config: { type: "string", short: "c", multiple: true },
-      },
-    });
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const [stack, ...extra] = args.positionals;
-  if (!stack || extra.length) {
-    console.error(USAGE);
-    return 2;
-  }
-  const run = await runStack(stack, { overrides: args.values.config ?? [] });
+  const args = parseStackArgs(argv, USAGE);
+  if (!args) return 2;
+  const { stack } = args;
+  const run = await runStack(stack, { overrides: args.config });
   if (run.error) {
     console.error(run.error.message);
     return 1;
   }
-  const out = path.resolve(args.values.out ?? path.join(PROJECT_ROOT, ".plan", stack));
+  const out = path.resolve(args.out ?? path.join(PROJECT_ROOT, ".plan", stack));
   let report: RenderReport;
   try {
-    report = await renderStack(run, args.values.charts ?? defaultChartsDir(), out);
+    const modelConfig = modelConfigFor(PROJECT_ROOT, stack, args.config);
+    report = await renderStack(run, args.charts ?? defaultChartsDir(), out, modelConfig);
   } catch (err) {
     console.error((err as Error).message);
     return 1;
   }
   const errors = report.findings.filter((f) => f.level === "error");
-  if (args.values.json) {
+  if (args.json) {
     console.log(JSON.stringify(report, null, 2));
   } else {
     console.log(`Render gate for stack ${stack}: ${report.releases.length} releases from ${report.charts}`);

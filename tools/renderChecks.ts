@@ -30,7 +30,7 @@ export interface Placed {
 }
 
 export interface Finding {
-  check: "render" | "dead-value" | "pod-security" | "quota" | "reference" | "image";
+  check: "render" | "dead-value" | "pod-security" | "quota" | "reference" | "image" | "flow";
   level: "error" | "advisory";
   namespace?: string;
   release?: string;

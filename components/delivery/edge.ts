@@ -4,6 +4,7 @@ import { CHARTS, pinnedRelease } from "../charts";
 import type { DeliveryConfig, EgressConfig } from "../config";
 import { allowWithinNamespace, toEndpoint, trafficRules } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
+import { scrapedByPrometheus } from "../observability/metrics";
 import { HTTP_PORT } from "./podTemplate";
 
 export const GATEWAY = "doc-rag-gateway";
@@ -14,6 +15,9 @@ export const SELF_SIGNED_ISSUER = "selfsigned";
 export const TLS_SECRET = "doc-rag-tls";
 export const API_ROUTE = "api";
 const GATEWAY_API = "gateway.networking.k8s.io/v1";
+/** The chart's defaults: cert-manager's metrics (all three components), Envoy Gateway's webhook. */
+const CERT_MANAGER_METRICS_PORT = 9402;
+const ENVOY_GATEWAY_WEBHOOK_PORT = 9443;
 
 export interface EdgeArgs {
   delivery: DeliveryConfig;
@@ -28,6 +32,8 @@ export interface EdgeArgs {
   /** The api's backends: its stable and canary Services, or the active one. */
   backends: { name: string; weight?: number }[];
   monitoringCrds: pulumi.Resource;
+  /** Where Prometheus runs: it scrapes cert-manager. */
+  monitoringNamespace: pulumi.Input<string>;
 }
 
 /**
@@ -243,6 +249,14 @@ export class Edge extends pulumi.ComponentResource {
       ports: [HTTP_PORT],
     });
     allowWithinNamespace(gw, "gateway-within-namespace", args.gatewayNamespace);
+    // The controller's topology injector is a mutating webhook the API server calls for each proxy pod.
+    gw("controller-from-kubernetes-api", {
+      name: "envoy-gateway-webhook-from-kubernetes-api",
+      podLabels: { "control-plane": "envoy-gateway" },
+      direction: "ingress",
+      peers: [{ cidrs: args.egress.kubernetesApi.cidrs }],
+      ports: [ENVOY_GATEWAY_WEBHOOK_PORT],
+    });
     gw("to-kubernetes-api", {
       name: "gateway-to-kubernetes-api",
       podLabels: {},
@@ -283,7 +297,21 @@ export class Edge extends pulumi.ComponentResource {
         peers: [{ namespace: args.gatewayNamespace, podLabels: envoy }],
         ports: [10080],
       });
+      // The proxies' side of it: their from-anywhere rule is an ipBlock, which a CNI may not apply
+      // to pods (Cilium does not), so the controller is named as a pod.
+      gw("acme-self-check-from-cert-manager", {
+        name: "envoy-acme-self-check-from-cert-manager",
+        podLabels: envoy,
+        direction: "ingress",
+        peers: [{ namespace: args.securityNamespace, podLabels: controller }],
+        ports: [10080],
+      });
     }
+    // The chart's ServiceMonitor scrapes the controller, the webhook and the CA injector.
+    cm("metrics-from-prometheus", {
+      name: "cert-manager-metrics-from-prometheus",
+      ...scrapedByPrometheus(certManagerPods, [CERT_MANAGER_METRICS_PORT], args.monitoringNamespace),
+    });
     cm("webhook-from-kubernetes-api", {
       name: "cert-manager-webhook-from-kubernetes-api",
       podLabels: { ...certManagerPods, "app.kubernetes.io/component": "webhook" },

@@ -5,36 +5,15 @@ import { POSTGRES_PORT, POSTGRES_PODS, postgresEndpoint } from "../data/postgres
 import { QDRANT_GRPC_PORT, QDRANT_HTTP_PORT, QDRANT_PODS } from "../data/qdrant";
 import { VALKEY_PODS, VALKEY_PORT } from "../data/valkey";
 import { standardLabels } from "../labels";
-import { PROMETHEUS_PODS, PROMETHEUS_PORT, prometheusUrl } from "../observability/metrics";
+import { PROMETHEUS_PODS, PROMETHEUS_PORT, prometheusUrl, scrapedByPrometheus } from "../observability/metrics";
 import { COLLECTOR_PODS, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../observability/tracing";
 import { toEndpoint, trafficRules } from "../platform/networkPolicy";
-import { DOC_RAG_SERVICES, type DocRagService } from "../services";
+import { CALLS, DATA_USE, DOC_RAG_SERVICES, type DataService, type DocRagService } from "../services";
 import { metricsAdapter } from "./autoscaling";
 import { APP_CONFIG, HTTP_PORT, tracingEnv } from "./podTemplate";
 import { Edge } from "./edge";
-import { analysisTemplates, rolloutsController } from "./rollouts";
+import { analysisTemplates, rolloutsController, ROLLOUTS_METRICS_PORT } from "./rollouts";
 import { DocRagServiceComponent, type Destination, type Strategy } from "./service";
-
-/** Which services each service calls (HTTP on 8080); everything else is refused. */
-export const CALLS: Record<DocRagService, DocRagService[]> = {
-  api: ["query-processor", "chunker"],
-  chunker: ["embedder"],
-  embedder: [],
-  retriever: ["embedder"],
-  "query-processor": ["retriever", "response-generator"],
-  "response-generator": [],
-};
-
-type DataService = "postgres" | "valkey" | "qdrant";
-/** Which data services each service uses. */
-export const DATA_USE: Record<DocRagService, DataService[]> = {
-  api: ["postgres", "valkey"],
-  chunker: ["postgres"],
-  embedder: ["qdrant"],
-  retriever: ["qdrant", "valkey"],
-  "query-processor": ["valkey"],
-  "response-generator": ["valkey"],
-};
 
 export interface DeliveryArgs {
   environment: Environment;
@@ -212,6 +191,7 @@ export class Delivery extends pulumi.ComponentResource {
                 ]
               : [{ name: "api" }],
         monitoringCrds: args.monitoringCrds,
+        monitoringNamespace: ns.monitoring,
       },
       child,
     );
@@ -232,6 +212,11 @@ export class Delivery extends pulumi.ComponentResource {
       direction: "egress",
       peers: [{ namespace: ns.monitoring, podLabels: PROMETHEUS_PODS }],
       ports: [PROMETHEUS_PORT],
+    });
+    // The chart's ServiceMonitor scrapes the Rollouts controller's metrics port.
+    rule("rollouts-metrics-from-prometheus", {
+      name: "argo-rollouts-metrics-from-prometheus",
+      ...scrapedByPrometheus({ "app.kubernetes.io/name": "argo-rollouts" }, [ROLLOUTS_METRICS_PORT], ns.monitoring),
     });
     rule("adapter-from-kubernetes-api", {
       name: "metrics-adapter-from-kubernetes-api",

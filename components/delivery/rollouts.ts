@@ -117,6 +117,9 @@ export function analysisTemplates(
   ];
 }
 
+/** The controller's metrics port (the chart's `controller.metrics.port`). */
+export const ROLLOUTS_METRICS_PORT = 8090;
+
 /** The Argo Rollouts controller (chart values read at 2.40.5) with the Gateway API plugin. */
 export function rolloutsController(
   resourceName: string,

@@ -6,7 +6,7 @@ import { allowWithinNamespace, toEndpoint, trafficRules } from "../platform/netw
 import { alertGroups, renderRules } from "./alerts";
 import { DASHBOARD_LABEL, dashboardModel, dashboards } from "./dashboards";
 import { logShipping, METRICS_PORT as FLUENT_BIT_METRICS_PORT } from "./logs";
-import { MonitoringStack, PROMETHEUS_PODS } from "./metrics";
+import { MonitoringStack, PROMETHEUS_PODS, scrapedByPrometheus } from "./metrics";
 import { FALCO_METRICS_PORT, runtimeSecurity } from "./runtimeSecurity";
 import { scrapeApplication } from "./scraping";
 import { COLLECTOR_PODS, OTLP_GRPC_PORT, OTLP_HTTP_PORT, Tracing } from "./tracing";
@@ -202,10 +202,7 @@ export class Observability extends pulumi.ComponentResource {
     }
     agentRule("metrics-from-prometheus", {
       name: "metrics-from-prometheus",
-      podLabels: {},
-      direction: "ingress",
-      peers: [{ namespace: ns.monitoring, podLabels: PROMETHEUS_PODS }],
-      ports: [FLUENT_BIT_METRICS_PORT, FALCO_METRICS_PORT],
+      ...scrapedByPrometheus({}, [FLUENT_BIT_METRICS_PORT, FALCO_METRICS_PORT], ns.monitoring),
     });
 
     // The Doc-RAG services send traces to the collector, and nothing else in their namespace may.

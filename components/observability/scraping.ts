@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { PROJECT, type Environment } from "../config";
 import { standardLabels } from "../labels";
 import { trafficRules } from "../platform/networkPolicy";
-import { BUSINESS_METRICS_EXPORTER, DOC_RAG_SERVICES, EXPORTER_METRICS_PORT, METRICS_PORT } from "../services";
-import { PROMETHEUS_PODS } from "./metrics";
+import { DOC_RAG_SERVICES, METRICS_PORT } from "../services";
+import { scrapedByPrometheus } from "./metrics";
 
 export interface ScrapeTarget {
   /** The Services' `app.kubernetes.io/name`; also the job label. */
@@ -13,11 +13,16 @@ export interface ScrapeTarget {
   port: string;
 }
 
-/** The original document's scrape settings: the api every 10s, the exporter every 30s. */
-export const SCRAPE_TARGETS: ScrapeTarget[] = [
-  ...DOC_RAG_SERVICES.map((name) => ({ name, interval: name === "api" ? "10s" : "15s", port: METRICS_PORT.name })),
-  { name: BUSINESS_METRICS_EXPORTER, interval: "30s", port: EXPORTER_METRICS_PORT.name },
-];
+/**
+ * The original document's scrape settings: the api every 10s, the others 15s. Its business-metrics
+ * exporter (§5.4, every 30s) is an application binary that no stack deploys: a ServiceMonitor for
+ * it would select nothing, so it gets one with its workload.
+ */
+export const SCRAPE_TARGETS: ScrapeTarget[] = DOC_RAG_SERVICES.map((name) => ({
+  name,
+  interval: name === "api" ? "10s" : "15s",
+  port: METRICS_PORT.name,
+}));
 
 /** The label Argo Rollouts puts on each pod, naming its ReplicaSet's pod template. */
 export const ROLLOUTS_POD_TEMPLATE_HASH = "rollouts-pod-template-hash";
@@ -84,10 +89,7 @@ export function scrapeApplication(parent: pulumi.Resource, name: string, args: A
     args.labels,
   )("metrics-from-prometheus", {
     name: "metrics-from-prometheus",
-    podLabels: { "app.kubernetes.io/part-of": PROJECT },
-    direction: "ingress",
-    peers: [{ namespace: args.prometheusNamespace, podLabels: PROMETHEUS_PODS }],
-    ports: [...new Set([METRICS_PORT.port, EXPORTER_METRICS_PORT.port])],
+    ...scrapedByPrometheus({ "app.kubernetes.io/part-of": PROJECT }, [METRICS_PORT.port], args.prometheusNamespace),
   });
 }
 

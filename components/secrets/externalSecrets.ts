@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, pinnedRelease } from "../charts";
 import type { EgressConfig } from "../config";
 import { toEndpoint, trafficRules } from "../platform/networkPolicy";
+import { scrapedByPrometheus } from "../observability/metrics";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import {
   KUBERNETES_AUTH_PATH,
@@ -103,12 +104,10 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
       peers: [{ cidrs: api.cidrs }],
       ports: [WEBHOOK_PORT],
     });
-    policy("metrics-from-monitoring", {
-      name: "external-secrets-metrics-from-monitoring",
-      podLabels: controller,
-      direction: "ingress",
-      peers: [{ namespace: args.monitoringNamespace }],
-      ports: [METRICS_PORT],
+    // The chart's ServiceMonitors scrape the controller, the webhook and the cert controller.
+    policy("metrics-from-prometheus", {
+      name: "external-secrets-metrics-from-prometheus",
+      ...scrapedByPrometheus(allPods, [METRICS_PORT], args.monitoringNamespace),
     });
     this.registerOutputs({});
   }

@@ -1,6 +1,6 @@
 /**
- * External validators the tests call (promtool, amtool, shellcheck): installed by `.ci/run` from
- * Debian's prometheus, prometheus-alertmanager and shellcheck packages.
+ * External validators the tests call (promtool, amtool, shellcheck, Graphviz's dot): installed by
+ * `.ci/run` from Debian's prometheus, prometheus-alertmanager, shellcheck and graphviz packages.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
@@ -19,7 +19,12 @@ export interface ToolResult {
 }
 
 /** The Debian package of each validator. */
-const PACKAGES = { promtool: "prometheus", amtool: "prometheus-alertmanager", shellcheck: "shellcheck" } as const;
+const PACKAGES = {
+  promtool: "prometheus",
+  amtool: "prometheus-alertmanager",
+  shellcheck: "shellcheck",
+  dot: "graphviz",
+} as const;
 type Tool = keyof typeof PACKAGES;
 
 /** Runs a validator; a missing one fails with how to install it, never as a silent pass. */
