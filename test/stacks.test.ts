@@ -83,7 +83,7 @@ describe("whole stack", () => {
   });
 
   it("keeps a kubeconfig secret in the provider's inputs, since it may hold credentials", async () => {
-    const run = await runStack("production", { overrides: ["doc-rag:kubeconfig=apiVersion: v1\nkind: Config"] });
+    const run = await runStack("production", { secretOverrides: ["doc-rag:kubeconfig=apiVersion: v1\nkind: Config"] });
     const kubeconfig = find(run, "pulumi:providers:kubernetes", "kubernetes").inputs["kubeconfig"];
     assert.ok(isSecret(kubeconfig), "kubeconfig must be a secret input");
     assert.equal(unwrapSecrets(kubeconfig), "apiVersion: v1\nkind: Config");

@@ -3,7 +3,7 @@
  * laptop; the staging and production stack files carry the sizes the original document asks for.
  */
 import { z } from "zod";
-import { containerResources, dnsLabel, quantity, strictObject } from "./primitives";
+import { containerResources, cronSchedule, dnsLabel, httpsUrl, positiveQuantity, strictObject } from "./primitives";
 
 /** Default: the stack's storageClass. */
 const storageClass = dnsLabel.optional();
@@ -14,9 +14,7 @@ const identifier = z
   .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case PostgreSQL identifier (letters, digits, _)");
 
 /** CloudNativePG's six-field cron (seconds first). */
-const cnpgSchedule = z
-  .string({ error: "must be a string" })
-  .regex(/^(\S+\s+){5}\S+$/, 'must be a six-field cron expression, seconds first, such as "0 0 2 * * *"');
+const cnpgSchedule = cronSchedule("0 0 2 * * *", true);
 
 const backupsSchema = strictObject({
   enabled: z.boolean({ error: "must be true or false" }).default(false),
@@ -24,7 +22,7 @@ const backupsSchema = strictObject({
     .string({ error: "must be a string" })
     .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/, "must be an s3://bucket/path URL")
     .optional(),
-  endpointURL: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
+  endpointURL: httpsUrl("must be an https:// URL").optional(),
   region: z.string().min(1, "must not be empty").optional(),
   credentialsSecret: dnsLabel.optional(),
   schedule: cnpgSchedule.default("0 0 2 * * *"),
@@ -58,7 +56,7 @@ export const postgresSchema = strictObject({
     .regex(/^1[4-8]$/, "must be a supported PostgreSQL major version, 14 to 18")
     .default("17"),
   instances: z.number().int().min(1).max(9, "must be between 1 and 9").default(1),
-  storageSize: quantity.default("5Gi"),
+  storageSize: positiveQuantity.default("5Gi"),
   storageClass,
   database: identifier.default("docrag"),
   owner: identifier.default("docrag"),
@@ -71,7 +69,7 @@ export const postgresSchema = strictObject({
 
 export const valkeySchema = strictObject({
   replicas: z.number().int().min(0).max(5, "must be between 0 and 5").default(0),
-  storageSize: quantity.default("2Gi"),
+  storageSize: positiveQuantity.default("2Gi"),
   storageClass,
   resources: containerResources({
     requests: { cpu: "100m", memory: "256Mi" },
@@ -81,7 +79,7 @@ export const valkeySchema = strictObject({
 
 export const qdrantSchema = strictObject({
   replicas: z.number().int().min(1).max(9, "must be between 1 and 9").default(1),
-  storageSize: quantity.default("5Gi"),
+  storageSize: positiveQuantity.default("5Gi"),
   storageClass,
   resources: containerResources({
     requests: { cpu: "250m", memory: "512Mi" },

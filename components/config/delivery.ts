@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { DOC_RAG_SERVICES, type DocRagService } from "../services";
-import { containerResources, strictObject, type CpuMemory } from "./primitives";
+import { containerResources, dnsSubdomain, strictObject, type CpuMemory } from "./primitives";
 
 /** An image digest, as registries name it. */
 const digest = z.string({ error: "must be a string" }).regex(/^sha256:[a-f0-9]{64}$/, "must be sha256:<64 hex digits>");
@@ -109,9 +109,8 @@ export const releaseSchema = strictObject({
 
 export const deliverySchema = strictObject({
   /** The public host of the API, on the Gateway's HTTPS listener. */
-  apiHost: z
-    .string({ error: "must be a string" })
-    .regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, "must be a DNS name such as api.doc-rag.com")
+  apiHost: dnsSubdomain
+    .regex(/\.[a-z]{2,}$/, "must be a DNS name such as api.doc-rag.com")
     .default("api.doc-rag.local"),
   /** The ACME account's e-mail for Let's Encrypt. */
   acmeEmail: z.email({ error: "must be an e-mail address" }).default("platform@doc-rag.io"),

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ConfigError } from "./index";
-import { strictObject } from "./primitives";
+import { cronSchedule, strictObject } from "./primitives";
 import { formatIssue } from "./problems";
 
 export const DEPLOYMENTS_PROJECT = "doc-rag-deployments";
@@ -21,10 +21,7 @@ const deploymentsSchema = strictObject({
     .default("doc-rag/doc-rag-platform"),
   branch: z.string().min(1).default("main"),
   /** When drift detection runs (cron, UTC). */
-  driftSchedule: z
-    .string({ error: "must be a string" })
-    .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression such as "0 */6 * * *"')
-    .default("0 */6 * * *"),
+  driftSchedule: cronSchedule("0 */6 * * *").default("0 */6 * * *"),
 });
 
 export type DeploymentsConfig = z.output<typeof deploymentsSchema>;

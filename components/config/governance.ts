@@ -6,6 +6,12 @@ const slug = z
   .string({ error: "must be a string" })
   .regex(/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/, "must be a GitHub name (letters, digits, -)");
 
+/** A GitHub Actions variable or secret name; GitHub reserves the GITHUB_ prefix. */
+const actionsName = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]*$/, "must be an UPPER_SNAKE_CASE name")
+  .refine((n) => !n.startsWith("GITHUB_"), "must not start with GITHUB_: GitHub reserves that prefix");
+
 export const githubSchema = strictObject({
   owner: slug.default("doc-rag"),
   repository: z
@@ -20,9 +26,7 @@ export const githubSchema = strictObject({
   reviewers: z.array(slug).max(6, "must list at most 6 teams (GitHub's limit)").default([]),
   waitTimerMinutes: z.number().int().min(0).max(43200, "must be between 0 and 43200").default(0),
   /** Plain environment variables of this stack's environment. */
-  variables: z
-    .record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an UPPER_SNAKE_CASE name"), z.string())
-    .default({}),
+  variables: z.record(actionsName, z.string()).default({}),
   /** Commit the generated workflow files to the repository. */
   commitWorkflows: z.boolean({ error: "must be true or false" }).default(false),
   /** Teams that own the code (the CODEOWNERS file's default owners). */
@@ -32,7 +36,4 @@ export const githubSchema = strictObject({
 export type GithubConfig = z.output<typeof githubSchema>;
 
 /** Environment secrets from secret config: name → value. */
-export const environmentSecretsSchema = z.record(
-  z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an UPPER_SNAKE_CASE secret name"),
-  z.string().min(1, "must not be empty"),
-);
+export const environmentSecretsSchema = z.record(actionsName, z.string().min(1, "must not be empty"));

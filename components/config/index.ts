@@ -3,15 +3,20 @@
  * its schema and defaults; `loadConfig` turns the raw stack config into one typed object
  * or throws a `ConfigError` that lists every problem at once, before any resource exists.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ENVIRONMENTS, MIN_KUBERNETES_MINOR, NAMESPACE_ROLES, PROJECT, type NamespaceRole } from "./names";
 import { postgresSchema, qdrantSchema, valkeySchema } from "./data";
 import { deliverySchema, releaseSchema, servicesSchema, withRelease } from "./delivery";
 import { environmentSecretsSchema, githubSchema } from "./governance";
 import { clusterDnsSchema, namespacesSchema } from "./namespaces";
-import { dnsLabel } from "./primitives";
-import { describeValue, formatIssue, SECRET_VALUE } from "./problems";
+import { DOC_RAG_SERVICES } from "../services";
+import { isQuantity, quantityValue } from "../quantity";
+import { dnsLabel, exceeds } from "./primitives";
+import { describeValue, formatIssue, keyPath, SECRET_VALUE } from "./problems";
 import { observabilitySchema, receiverUrl } from "./observability";
 import { REVIEW_ROLES, reviewNamespaceName, reviewSchema } from "./review";
 import { egressSchema, vaultSchema } from "./secrets";
@@ -36,15 +41,34 @@ interface ConfigKey<S extends z.ZodType> {
   description: string;
   /** Must be set with `pulumi config set --secret`; its value never appears in an error. */
   secret: boolean;
+  /**
+   * For a secret key: what the offline tools use for it, since nobody there can decrypt the stack
+   * file. It passes the key's own schema (a test checks), so an offline plan validates as a real one.
+   */
+  placeholder?: unknown;
 }
 
 function key<S extends z.ZodType>(
   kind: ConfigKeyKind,
   schema: S,
   description: string,
-  options: { secret?: boolean } = {},
+  options: { secret?: boolean; placeholder?: unknown } = {},
 ): ConfigKey<S> {
-  return { kind, schema, description, secret: options.secret ?? false };
+  return { kind, schema, description, secret: options.secret ?? false, placeholder: options.placeholder };
+}
+
+/** Names that can never be config keys: JavaScript's prototype machinery. */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** The path of the first prototype key anywhere in a decoded value, if any. */
+function prototypeKeyPath(value: unknown, path: string[] = []): string[] | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  for (const k of Object.keys(value)) {
+    if (PROTOTYPE_KEYS.has(k)) return [...path, k];
+    const found = prototypeKeyPath((value as Record<string, unknown>)[k], [...path, k]);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Every top-level key of the `doc-rag:` config namespace. */
@@ -67,7 +91,8 @@ export const CONFIG_KEYS = {
   kubeconfig: key(
     "string",
     z.string().min(1, "must not be empty").optional(),
-    "Path to (or contents of) the kubeconfig. Default: $KUBECONFIG or ~/.kube/config.",
+    "The kubeconfig's contents or path (set with --secret: it holds the cluster's credentials). Default: $KUBECONFIG or ~/.kube/config.",
+    { secret: true, placeholder: "placeholder-kubeconfig" },
   ),
   kubernetesVersion: key(
     "string",
@@ -115,7 +140,7 @@ export const CONFIG_KEYS = {
     "string",
     z.string().min(1, "must not be empty").optional(),
     "Vault token for `pulumi up` (set with --secret). Default: the VAULT_TOKEN environment variable.",
-    { secret: true },
+    { secret: true, placeholder: "placeholder-vault-token" },
   ),
   postgres: key(
     "object",
@@ -162,29 +187,86 @@ export const CONFIG_KEYS = {
     "string",
     z.string().min(1, "must not be empty").optional(),
     "GitHub token for `pulumi up` (set with --secret). Default: the GITHUB_TOKEN environment variable.",
-    { secret: true },
+    { secret: true, placeholder: "placeholder-github-token" },
   ),
   githubEnvironmentSecrets: key(
     "object",
     environmentSecretsSchema.optional(),
-    "Secrets of this stack's GitHub environment, name → value (set with --secret), e.g. the cluster's kubeconfig.",
-    { secret: true },
+    "Secrets of this stack's GitHub environment, name → value (set with --secret, whole or per name with --path), e.g. PULUMI_ACCESS_TOKEN.",
+    { secret: true, placeholder: {} },
   ),
   alertPagingUrl: key(
     "string",
     receiverUrl.optional(),
     "Webhook URL that critical alerts page (set with --secret). Without it, critical alerts reach nobody.",
-    { secret: true },
+    { secret: true, placeholder: "https://placeholder.invalid/alert-paging" },
   ),
   alertChatUrl: key(
     "string",
     receiverUrl.optional(),
     "Slack-compatible webhook URL for warnings (set with --secret). Without it, warnings reach nobody.",
-    { secret: true },
+    { secret: true, placeholder: "https://placeholder.invalid/alert-chat" },
   ),
 };
 
 type Keys = typeof CONFIG_KEYS;
+
+type Problem = (path: PropertyKey[], input: unknown, message: string) => void;
+type ParsedKeys = Pick<
+  { [K in keyof Keys]: z.output<Keys[K]["schema"]> },
+  "namespaces" | "services" | "postgres" | "valkey" | "qdrant"
+>;
+
+/**
+ * What the API server and the quota would refuse at deploy time, refused here: a container limit
+ * above its namespace's LimitRange max, and services whose autoscalers at their maximum (plus one
+ * surge pod each) need more than the application namespace's quota holds.
+ */
+function fitsNamespaces(cfg: ParsedKeys, problem: Problem, quotaSet: (entry: string) => boolean): void {
+  const within = (role: NamespaceRole, path: PropertyKey[], limits: { cpu: string; memory: string }) => {
+    const max = cfg.namespaces[role].limits.max;
+    for (const r of ["cpu", "memory"] as const)
+      if (exceeds(limits[r], max?.[r]))
+        problem(
+          [...path, "limits", r],
+          limits[r],
+          `must not exceed the ${role} namespace's LimitRange max.${r} (${max?.[r]}): the API server would refuse the pod`,
+        );
+  };
+  for (const svc of DOC_RAG_SERVICES)
+    within("application", ["services", svc, "resources"], cfg.services[svc].resources.limits);
+  for (const data of ["postgres", "valkey", "qdrant"] as const)
+    within("data", [data, "resources"], cfg[data].resources.limits);
+
+  const quota = cfg.namespaces.application.quota as Record<string, string | undefined>;
+  for (const [kind, r] of [
+    ["requests", "cpu"],
+    ["requests", "memory"],
+    ["limits", "cpu"],
+    ["limits", "memory"],
+  ] as const) {
+    const hard = quota[`${kind}.${r}`];
+    // Only a quota the stack sets: the built-in default is a floor for namespaces, not a size.
+    if (!hard || !isQuantity(hard) || !quotaSet(`${kind}.${r}`)) continue;
+    const need = DOC_RAG_SERVICES.reduce(
+      (sum, svc) => sum + (cfg.services[svc].maxReplicas + 1) * quantityValue(cfg.services[svc].resources[kind][r]),
+      0,
+    );
+    if (need > quantityValue(hard))
+      problem(
+        ["namespaces", "application", "quota", `${kind}.${r}`],
+        hard,
+        `must hold what the services run at full scale-out (each autoscaler's maximum plus one surge pod): ${formatQuantity(need, r)} of ${kind}.${r}; raise it or lower services.<name>.maxReplicas`,
+      );
+  }
+}
+
+/** A total in base units, as a reader would write it: CPUs, or GiB of memory. */
+function formatQuantity(value: number, resource: "cpu" | "memory"): string {
+  return resource === "cpu"
+    ? `${Math.round(value * 1000) / 1000} CPU`
+    : `${Math.round((value / 2 ** 30) * 100) / 100}Gi`;
+}
 
 const stackSchema = z
   .strictObject(
@@ -287,9 +369,25 @@ export class ConfigError extends pulumi.RunError {
   }
 }
 
+/** The declared key of that name, never a property every object inherits (`constructor`, `toString`). */
+function declaredKey(name: string): ConfigKey<z.ZodType> | undefined {
+  return Object.hasOwn(CONFIG_KEYS, name) ? (CONFIG_KEYS[name as keyof Keys] as ConfigKey<z.ZodType>) : undefined;
+}
+
 /** Which top-level keys are secret, so their values never appear in an error. */
-const isSecretKey = (name: string) =>
-  (CONFIG_KEYS[name as keyof Keys] as ConfigKey<z.ZodType> | undefined)?.secret ?? false;
+const isSecretKey = (name: string) => declaredKey(name)?.secret ?? false;
+
+/**
+ * What offline tools put in place of a secret they cannot decrypt (`doc-rag:key`, or a path below it
+ * for a value set with `--secret --path`): the key's declared placeholder, which passes its schema;
+ * for a leaf, a non-empty string.
+ */
+export function offlinePlaceholder(fullKey: string, path: readonly string[] = []): unknown {
+  const [namespace, name = ""] = fullKey.split(":", 2);
+  const declared = namespace === PROJECT ? declaredKey(name) : undefined;
+  if (path.length === 0 && declared?.placeholder !== undefined) return declared.placeholder;
+  return `placeholder-secret-for-${[fullKey, ...path].join(".")}`;
+}
 
 function decode(kind: ConfigKeyKind, raw: string): unknown {
   if (kind === "string") return raw;
@@ -326,6 +424,7 @@ export function parseConfig(
   raw: Record<string, string>,
   secretKeys: ReadonlySet<string> = new Set(),
   stack = "",
+  plainSecretLeaves: readonly string[] = [],
 ): StackConfig {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
@@ -333,8 +432,12 @@ export function parseConfig(
   for (const [fullKey, value] of Object.entries(raw)) {
     const [namespace, name] = fullKey.split(":", 2) as [string, string | undefined];
     if (namespace !== PROJECT || name === undefined) continue; // other packages' keys
-    const declared = CONFIG_KEYS[name as keyof Keys] as ConfigKey<z.ZodType> | undefined;
+    const declared = declaredKey(name);
     const shown = secretKeys.has(fullKey) ? SECRET_VALUE : describeValue(value);
+    if (PROTOTYPE_KEYS.has(name)) {
+      problems.push(`${fullKey}: is not allowed: ${JSON.stringify(name)} can never be a config key (got ${shown})`);
+      continue;
+    }
     if (!declared) {
       problems.push(`${fullKey}: unknown key (got ${shown}); allowed keys: ${allowed.join(", ")}`);
       continue;
@@ -346,11 +449,34 @@ export function parseConfig(
       );
       continue;
     }
-    values[name] = decode(declared.kind, value);
+    const decoded = decode(declared.kind, value);
+    const proto = prototypeKeyPath(decoded);
+    if (proto) {
+      problems.push(
+        `${keyPath([name, ...proto], PROJECT)}: is not allowed: ${JSON.stringify(proto.at(-1))} can never be a config key`,
+      );
+      continue;
+    }
+    values[name] = decoded;
+  }
+  // A secret key set per leaf (`--secret --path`) with some leaves in plain text: Pulumi marks the
+  // whole key secret, but those leaves sit readable in the stack file.
+  for (const leaf of plainSecretLeaves) {
+    problems.push(
+      `${leaf}: must be set as a secret (pulumi config set --secret --path '${leaf}'); it is stored in plain text`,
+    );
   }
   const result = stackSchema.safeParse(values, { reportInput: true });
   if (!result.success) {
     problems.push(...result.error.issues.map((issue) => formatIssue(issue, PROJECT, isSecretKey)));
+  } else {
+    const setQuota = (values["namespaces"] as { application?: { quota?: Record<string, unknown> } } | undefined)
+      ?.application?.quota;
+    fitsNamespaces(
+      result.data,
+      (path, input, message) => problems.push(`${keyPath(path, PROJECT)}: ${message} (got ${describeValue(input)})`),
+      (entry) => setQuota !== undefined && Object.hasOwn(setQuota, entry),
+    );
   }
   if (problems.length > 0 || !result.success) {
     throw new ConfigError(problems);
@@ -367,5 +493,39 @@ export function loadConfig(): StackConfig {
   const raw = pulumi.runtime.allConfig();
   // isConfigSecret is exported by the SDK's runtime but marked internal in its typings.
   const { isConfigSecret } = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
-  return parseConfig(raw, new Set(Object.keys(raw).filter((k) => isConfigSecret(k))), pulumi.getStack());
+  const stack = pulumi.getStack();
+  // Pulumi says only whether a key holds a secret; the stack file says which of its leaves are.
+  const stackFile = path.join(process.cwd(), `Pulumi.${stack}.yaml`);
+  const fileConfig = fs.existsSync(stackFile)
+    ? ((parseYaml(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {})
+    : {};
+  return parseConfig(
+    raw,
+    new Set(Object.keys(raw).filter((k) => isConfigSecret(k))),
+    stack,
+    plainSecretLeaves(fileConfig),
+  );
+}
+
+/**
+ * The leaves of secret keys that a stack file's `config` holds in plain text beside `secure:` ones
+ * (`pulumi config set --path` without `--secret` on a key declared secret), as `doc-rag:key.path`.
+ */
+export function plainSecretLeaves(fileConfig: Record<string, unknown>): string[] {
+  const isSecure = (v: unknown) => typeof v === "object" && v !== null && Object.keys(v).length === 1 && "secure" in v;
+  /** [path, secure] for every leaf below `value`. */
+  const leaves = (value: unknown, path: string[]): [string[], boolean][] =>
+    isSecure(value)
+      ? [[path, true]]
+      : typeof value === "object" && value !== null
+        ? Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]))
+        : [[path, false]];
+  return Object.entries(fileConfig).flatMap(([rawKey, value]) => {
+    const name = rawKey.startsWith(`${PROJECT}:`) ? rawKey.slice(PROJECT.length + 1) : rawKey;
+    if (!declaredKey(name)?.secret) return [];
+    const all = leaves(value, [name]);
+    // Only a key that mixes: one with no secure leaf is plain as a whole, which the key check reports.
+    if (!all.some(([, secure]) => secure)) return [];
+    return all.filter(([, secure]) => !secure).map(([path]) => keyPath(path, PROJECT));
+  });
 }

@@ -1,7 +1,7 @@
 /** The platform namespaces: names, Pod Security levels, quotas and limit ranges by role. */
 import { z } from "zod";
 import { NAMESPACE_ROLES, POD_SECURITY_LEVELS, PROJECT, type NamespaceRole, type PodSecurityLevel } from "./names";
-import { count, cpuMemory, dnsLabel, exceeds, quantity, strictObject } from "./primitives";
+import { count, cpuMemory, dnsLabel, exceeds, labelMap, quantity, strictObject } from "./primitives";
 
 /** requests.x must not exceed limits.x for the same resource. */
 function requestsWithinLimits(
@@ -126,9 +126,15 @@ export function defaultNamespaceName(role: NamespaceRole): string {
   return role === "application" ? PROJECT : `${PROJECT}-${role.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/** Namespaces Kubernetes keeps for itself: the platform would put a quota and a default deny there. */
+const platformNamespaceName = dnsLabel.refine(
+  (n) => n !== "default" && !n.startsWith("kube-"),
+  "must not be a namespace Kubernetes keeps for itself (default, kube-*): the platform puts a quota and a default-deny policy in each of its namespaces",
+);
+
 function namespaceSchema(role: NamespaceRole) {
   return strictObject({
-    name: dnsLabel.default(defaultNamespaceName(role)),
+    name: platformNamespaceName.default(defaultNamespaceName(role)),
     stateful: z.boolean({ error: "must be true or false" }).default(role === "data" || role === "monitoring"),
     podSecurity: podSecuritySchema.prefault(role === "nodeAgents" ? NODE_AGENTS_POD_SECURITY : {}),
     quota: quotaSchema.prefault(DEFAULT_QUOTA),
@@ -161,5 +167,5 @@ export const namespacesSchema = strictObject(
 
 export const clusterDnsSchema = strictObject({
   namespace: dnsLabel.default("kube-system"),
-  podLabels: z.record(z.string(), z.string()).default({ "k8s-app": "kube-dns" }),
+  podLabels: labelMap.default({ "k8s-app": "kube-dns" }),
 });

@@ -1,13 +1,11 @@
 /** Metrics, alerting and dashboards: sizes per stack and where runbooks live. */
 import { z } from "zod";
-import { containerResources, quantity, strictObject } from "./primitives";
+import { containerResources, httpsUrl, positiveQuantity, strictObject } from "./primitives";
 
 const replicas = z.number().int().min(1).max(3, "must be between 1 and 3").default(1);
 
 export const observabilitySchema = strictObject({
-  runbookBaseUrl: z
-    .url({ protocol: /^https$/, error: "must be an https:// URL" })
-    .default("https://wiki.doc-rag.io/runbooks"),
+  runbookBaseUrl: httpsUrl("must be an https:// URL").default("https://wiki.doc-rag.io/runbooks"),
   chatChannel: z
     .string({ error: "must be a string" })
     .regex(/^#[a-z0-9_-]+$/, "must be a channel name such as #doc-rag-alerts")
@@ -18,13 +16,13 @@ export const observabilitySchema = strictObject({
       .string({ error: "must be a string" })
       .regex(/^[1-9]\d*[hdwy]$/, "must be a duration such as 15d")
       .default("7d"),
-    storageSize: quantity.default("10Gi"),
+    storageSize: positiveQuantity.default("10Gi"),
     resources: containerResources({
       requests: { cpu: "250m", memory: "1Gi" },
       limits: { cpu: "1", memory: "2Gi" },
     }),
   }).prefault({}),
-  alertmanager: strictObject({ replicas, storageSize: quantity.default("1Gi") }).prefault({}),
+  alertmanager: strictObject({ replicas, storageSize: positiveQuantity.default("1Gi") }).prefault({}),
   tracing: strictObject({
     collectorReplicas: replicas,
     /** Jaeger keeps spans on its own volume (Badger) for this long. */
@@ -32,7 +30,7 @@ export const observabilitySchema = strictObject({
       .string({ error: "must be a string" })
       .regex(/^[1-9]\d*h$/, "must be a number of hours such as 168h")
       .default("72h"),
-    storageSize: quantity.default("5Gi"),
+    storageSize: positiveQuantity.default("5Gi"),
   }).prefault({}),
   logs: strictObject({
     host: z
@@ -54,4 +52,4 @@ export const observabilitySchema = strictObject({
 export type ObservabilityConfig = z.output<typeof observabilitySchema>;
 
 /** A receiver's webhook URL: https, set as a secret. */
-export const receiverUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL" });
+export const receiverUrl = httpsUrl("must be an https:// URL");

@@ -42,11 +42,15 @@ export function exceeds(low: string | undefined, high: string | undefined): bool
 
 export const cpuMemory = strictObject({ cpu: quantity, memory: quantity });
 
+/** CPU and memory where each one left out keeps its default: `--path ...limits.memory=8Gi` alone is valid. */
+const cpuMemoryOr = (d: CpuMemory) =>
+  strictObject({ cpu: quantity.default(d.cpu), memory: quantity.default(d.memory) }).prefault(d);
+
 /** A container's requests and limits; a request above its limit is an error, as the API server would say. */
 export function containerResources(defaults: { requests: CpuMemory; limits: CpuMemory }) {
   return strictObject({
-    requests: cpuMemory.prefault(defaults.requests),
-    limits: cpuMemory.prefault(defaults.limits),
+    requests: cpuMemoryOr(defaults.requests),
+    limits: cpuMemoryOr(defaults.limits),
   })
     .superRefine((r, ctx) => {
       for (const resource of ["cpu", "memory"] as const) {
@@ -76,3 +80,108 @@ export const cidrList = z
 export const portList = z
   .array(z.number().int().min(1).max(65535), { error: "must be a list of port numbers (1-65535)" })
   .min(1, "must list at least one port");
+
+/** An https:// URL without credentials: user:password@ would sit in plain text in the state and in every copy. */
+export function httpsUrl(error: string) {
+  return z.url({ protocol: /^https$/, error }).refine((u) => {
+    const url = new URL(u);
+    return !url.username && !url.password;
+  }, "must not carry credentials (user:password@): they would be kept in plain text in the state and in every resource that holds the URL; set them as a secret");
+}
+
+/** A quantity above zero, where Kubernetes requires one (a volume's size). */
+export const positiveQuantity = quantity.refine((q) => quantityValue(q) > 0, "must be above zero");
+
+/** A DNS-1123 subdomain (a host name): lower-case labels of at most 63 characters, 253 in all. */
+export const dnsSubdomain = z
+  .string({ error: "must be a string" })
+  .max(253, "must be at most 253 characters (a DNS name)")
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/,
+    "must be a DNS name: dot-separated lower-case labels of letters, digits and '-', each at most 63 characters",
+  );
+
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+
+/** Whether a label key is valid as the API server checks it: an optional DNS-subdomain prefix, then a name. */
+export function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf("/");
+  const [prefix, name] = slash < 0 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
+  return LABEL_NAME.test(name) && (prefix === undefined || dnsSubdomain.safeParse(prefix).success);
+}
+
+/** Labels as the API server accepts them: qualified-name keys, values of at most 63 name characters. */
+export const labelMap = z.record(
+  z
+    .string()
+    .refine(isLabelKey, "must be a label key: [prefix/]name, the name at most 63 letters, digits, '-', '_' or '.'"),
+  z
+    .string({ error: "must be a string" })
+    .regex(
+      /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/,
+      "must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric",
+    ),
+);
+
+const CRON_FIELDS: { name: string; min: number; max: number; names?: string[] }[] = [
+  { name: "minute", min: 0, max: 59 },
+  { name: "hour", min: 0, max: 23 },
+  { name: "day of month", min: 1, max: 31 },
+  {
+    name: "month",
+    min: 1,
+    max: 12,
+    names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+  },
+  { name: "day of week", min: 0, max: 6, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"] },
+];
+const CRON_DESCRIPTORS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+
+/**
+ * Why a cron schedule is invalid, as the parser behind the CronJob controller and CloudNativePG
+ * (robfig/cron v3) reads it: `*`, `?`, values, names, ranges a-b, steps /n and lists, or a
+ * descriptor such as @daily or @every 1h; with `seconds`, a seconds field comes first. Undefined when valid.
+ */
+export function cronProblem(schedule: string, seconds = false): string | undefined {
+  const spec = schedule.trim().replace(/^(CRON_)?TZ=\S+\s+/, "");
+  if (spec.startsWith("@")) {
+    if (CRON_DESCRIPTORS.includes(spec)) return undefined;
+    return /^@every\s+(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(spec) ? undefined : `unknown descriptor ${spec}`;
+  }
+  const fields = seconds ? [{ name: "second", min: 0, max: 59 }, ...CRON_FIELDS] : CRON_FIELDS;
+  const parts = spec.split(/\s+/);
+  if (parts.length !== fields.length) return `has ${parts.length} fields, not ${fields.length}`;
+  for (const [i, field] of fields.entries()) {
+    const part = parts[i] ?? "";
+    const value = (v: string) => {
+      const named = field.names?.indexOf(v.toUpperCase()) ?? -1;
+      const n = named >= 0 ? named + (field.min === 1 ? 1 : 0) : /^\d+$/.test(v) ? Number(v) : NaN;
+      return n >= field.min && n <= field.max ? n : undefined;
+    };
+    for (const item of part.split(",")) {
+      const [range = "", step, extra] = item.split("/");
+      if (extra !== undefined || (step !== undefined && !/^[1-9]\d*$/.test(step)))
+        return `${field.name} field ${JSON.stringify(part)} has a bad step`;
+      if (range === "*" || (range === "?" && (field.name === "day of month" || field.name === "day of week"))) continue;
+      const [low = "", high, more] = range.split("-");
+      const a = value(low);
+      const b = high === undefined ? a : value(high);
+      if (more !== undefined || a === undefined || b === undefined || b < a)
+        return `${field.name} field ${JSON.stringify(part)} is not within ${field.min}-${field.max}`;
+    }
+  }
+  return undefined;
+}
+
+/** A cron schedule as the CronJob controller (five fields) or CloudNativePG (six, seconds first) parses it. */
+export function cronSchedule(example: string, seconds = false) {
+  return z.string({ error: "must be a string" }).superRefine((s, ctx) => {
+    const problem = cronProblem(s, seconds);
+    if (problem)
+      ctx.addIssue({
+        code: "custom",
+        input: s,
+        message: `must be a ${seconds ? "six-field cron expression, seconds first" : "five-field cron expression"} such as "${example}": ${problem}`,
+      });
+  });
+}

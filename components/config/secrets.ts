@@ -3,7 +3,7 @@
  * reach: the default-deny egress of every namespace is opened only towards these.
  */
 import { z } from "zod";
-import { cidrList, portList, strictObject } from "./primitives";
+import { cidrList, portList, strictObject, httpsUrl } from "./primitives";
 
 const seconds = (max: number) =>
   z
@@ -13,12 +13,9 @@ const seconds = (max: number) =>
     .max(max, `must be at most ${max}`);
 
 export const vaultSchema = strictObject({
-  address: z.url({ protocol: /^https$/, error: "must be the https:// URL of the Vault server" }),
+  address: httpsUrl("must be the https:// URL of the Vault server"),
   namespace: z.string().min(1, "must not be empty").optional(),
-  kubernetesHost: z.url({
-    protocol: /^https$/,
-    error: "must be the https:// URL at which Vault reaches this cluster's API server",
-  }),
+  kubernetesHost: httpsUrl("must be the https:// URL at which Vault reaches this cluster's API server"),
   kubernetesCaCert: z.string().startsWith("-----BEGIN CERTIFICATE-----", "must be a PEM certificate").optional(),
   tokenTtlSeconds: seconds(3600).default(600),
   tokenMaxTtlSeconds: seconds(3600).default(3600),

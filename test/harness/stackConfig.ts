@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { offlinePlaceholder } from "../../components/config";
 
 export interface StackConfigInput {
   project: string;
@@ -15,9 +16,14 @@ export interface StackConfigInput {
   secretKeys: string[];
 }
 
-/** The placeholder a `secure:` value becomes offline; never a real secret. */
-export function secretPlaceholder(key: string): string {
-  return `placeholder-secret-for-${key}`;
+/**
+ * The placeholder a `secure:` value becomes offline; never a real secret. A doc-rag key's declared
+ * placeholder passes its schema (an https URL for a webhook, {} for a map of secrets), so the offline
+ * plan validates as the real one would; a leaf set with `--secret --path` becomes a string.
+ */
+export function secretPlaceholder(key: string, path: string[] = []): string {
+  const value = offlinePlaceholder(key, path);
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 function readYaml(file: string): Record<string, unknown> {
@@ -27,8 +33,22 @@ function readYaml(file: string): Record<string, unknown> {
   return (parse(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
 }
 
+const PROTOTYPE_PARTS = new Set(["__proto__", "constructor", "prototype"]);
+
 function isSecure(value: unknown): value is { secure: string } {
   return typeof value === "object" && value !== null && Object.keys(value).join() === "secure";
+}
+
+function hasSecureLeaf(value: unknown): boolean {
+  return isSecure(value) || (typeof value === "object" && value !== null && Object.values(value).some(hasSecureLeaf));
+}
+
+function withLeafPlaceholders(value: unknown, key: string, path: string[]): unknown {
+  if (isSecure(value)) return secretPlaceholder(key, path);
+  if (Array.isArray(value)) return value.map((v, i) => withLeafPlaceholders(v, key, [...path, String(i)]));
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withLeafPlaceholders(v, key, [...path, k])]));
+  return value;
 }
 
 function encode(value: unknown): string {
@@ -57,6 +77,11 @@ function splitPath(key: string): [string, ...string[]] {
   const parts = [...key.matchAll(/([^.[\]]+)|\["([^"]*)"\]/g)].map((m) => m[1] ?? m[2] ?? "");
   if (parts.length === 0) {
     throw new Error(`--config: empty key in ${JSON.stringify(key)}`);
+  }
+  // Refused before anything is set: walking into __proto__ would change every object in the process.
+  const proto = parts.map((p) => p.replace(/^[^:]*:/, "")).find((p) => PROTOTYPE_PARTS.has(p));
+  if (proto !== undefined) {
+    throw new Error(`--config ${key}: ${JSON.stringify(proto)} can never be a config key; nothing was set`);
   }
   return parts as [string, ...string[]];
 }
@@ -125,6 +150,10 @@ export function readStackConfig(root: string, stack: string): StackConfigInput {
     const key = namespaced(project, rawKey);
     if (isSecure(value)) {
       config[key] = secretPlaceholder(key);
+      secretKeys.push(key);
+    } else if (hasSecureLeaf(value)) {
+      // Set with `--secret --path`: each secure leaf a placeholder; Pulumi marks the whole key secret.
+      config[key] = JSON.stringify(withLeafPlaceholders(value, key, []));
       secretKeys.push(key);
     } else {
       config[key] = encode(value);
