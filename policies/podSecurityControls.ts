@@ -1,6 +1,7 @@
 /**
- * The Pod Security Standards (Kubernetes v1.37), one control per entry, as Pod Security
- * Admission checks them. Each control returns one message per offending field, naming the
+ * The Pod Security Standards, one control per entry, as Pod Security Admission checks them at a
+ * given Kubernetes version (v1.25 to v1.37; older is judged as v1.25), following its versioned
+ * checks (kubernetes/pod-security-admission, policy/check_*.go). Each control returns one message per offending field, naming the
  * container (where it is one) and the field path; an empty list means the pod passes.
  * Reference: https://kubernetes.io/docs/concepts/security/pod-security-standards/
  */
@@ -13,8 +14,22 @@ export interface PodSecurityControl {
   id: string;
   level: PodSecurityLevel;
   title: string;
-  check(pod: PodTemplate): string[];
+  /** `minor`: the Kubernetes minor version whose standard applies (37 for v1.37). */
+  check(pod: PodTemplate, minor: number): string[];
 }
+
+/** The newest version the controls know: what applies when nothing pins one. */
+export const NEWEST_MINOR = 37;
+
+/** "v1.36" → 36; undefined for anything else. "latest" is NEWEST_MINOR, as Pod Security Admission reads it. */
+export function minorOf(version: string | undefined): number | undefined {
+  if (version === "latest") return NEWEST_MINOR;
+  const m = /^v1\.(\d+)$/.exec(version ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+/** A pod in a user namespace (hostUsers: false): from v1.35 some checks relax for it. */
+const inUserNamespace = (pod: PodTemplate, minor: number) => minor >= 35 && pod.spec.hostUsers === false;
 
 const BASELINE_CAPABILITIES = new Set([
   "AUDIT_WRITE",
@@ -33,24 +48,43 @@ const BASELINE_CAPABILITIES = new Set([
 ]);
 
 /** Namespaced sysctls isolated from other pods on the node: the only ones baseline allows. */
-export const SAFE_SYSCTLS = new Set([
-  "kernel.shm_rmid_forced",
-  "net.ipv4.ip_local_port_range",
-  "net.ipv4.ip_local_reserved_ports",
-  "net.ipv4.ip_unprivileged_port_start",
-  "net.ipv4.ping_group_range",
-  "net.ipv4.tcp_fin_timeout",
-  "net.ipv4.tcp_keepalive_intvl",
-  "net.ipv4.tcp_keepalive_probes",
-  "net.ipv4.tcp_keepalive_time",
-  "net.ipv4.tcp_notsent_lowat",
-  "net.ipv4.tcp_rmem",
-  "net.ipv4.tcp_slow_start_after_idle",
-  "net.ipv4.tcp_syncookies",
-  "net.ipv4.tcp_wmem",
-]);
+const SYSCTLS_SINCE: [number, string[]][] = [
+  [
+    0,
+    [
+      "kernel.shm_rmid_forced",
+      "net.ipv4.ip_local_port_range",
+      "net.ipv4.tcp_syncookies",
+      "net.ipv4.ping_group_range",
+      "net.ipv4.ip_unprivileged_port_start",
+    ],
+  ],
+  [27, ["net.ipv4.ip_local_reserved_ports"]],
+  [
+    29,
+    [
+      "net.ipv4.tcp_keepalive_time",
+      "net.ipv4.tcp_fin_timeout",
+      "net.ipv4.tcp_keepalive_intvl",
+      "net.ipv4.tcp_keepalive_probes",
+    ],
+  ],
+  [32, ["net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"]],
+  [37, ["net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat"]],
+];
 
-const SELINUX_TYPES = new Set(["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"]);
+/** The sysctls baseline allows at a version: the list grew in v1.27, v1.29, v1.32 and v1.37. */
+export function safeSysctls(minor: number = NEWEST_MINOR): Set<string> {
+  return new Set(SYSCTLS_SINCE.filter(([since]) => minor >= since).flatMap(([, names]) => names));
+}
+
+/** Namespaced sysctls isolated from other pods on the node, at the newest version. */
+export const SAFE_SYSCTLS = safeSysctls();
+
+const SELINUX_TYPES = new Set(["", "container_t", "container_init_t", "container_kvm_t"]);
+/** v1.31 added container_engine_t. */
+const seLinuxTypes = (minor: number) =>
+  minor >= 31 ? new Set([...SELINUX_TYPES, "container_engine_t"]) : SELINUX_TYPES;
 
 /** Volume sources restricted allows (`image`: read-only OCI volumes, allowed since v1.33). */
 const RESTRICTED_VOLUME_SOURCES = new Set([
@@ -180,18 +214,21 @@ export const BASELINE_CONTROLS: PodSecurityControl[] = [
     id: "hostProbesAndHostLifecycle",
     level: "baseline",
     title: "Host probes and lifecycle hooks",
-    check: (pod) =>
-      perContainer(pod, (ref) =>
-        HANDLERS.flatMap((field) => {
-          const handler = handlerOf(ref, field);
-          return (["httpGet", "tcpSocket"] as const)
-            .filter((action) => handler?.[action]?.host)
-            .map(
-              (action) =>
-                `${ref.label}: ${ref.path}.${field}.${action}.host is ${show(handler?.[action]?.host)}; allowed: unset (the pod itself)`,
-            );
-        }),
-      ),
+    // A check since v1.34.
+    check: (pod, minor) =>
+      minor < 34
+        ? []
+        : perContainer(pod, (ref) =>
+            HANDLERS.flatMap((field) => {
+              const handler = handlerOf(ref, field);
+              return (["httpGet", "tcpSocket"] as const)
+                .filter((action) => handler?.[action]?.host)
+                .map(
+                  (action) =>
+                    `${ref.label}: ${ref.path}.${field}.${action}.host is ${show(handler?.[action]?.host)}; allowed: unset (the pod itself)`,
+                );
+            }),
+          ),
   },
   {
     id: "appArmorProfile",
@@ -221,14 +258,15 @@ export const BASELINE_CONTROLS: PodSecurityControl[] = [
     id: "seLinuxOptions",
     level: "baseline",
     title: "SELinux",
-    check: (pod) =>
+    check: (pod, minor) =>
       securityContexts(pod, (sc, where, path) => {
         const options = sc.seLinuxOptions;
         if (!options) return [];
         const problems: string[] = [];
-        if (options.type !== undefined && !SELINUX_TYPES.has(options.type)) {
+        const allowed = seLinuxTypes(minor);
+        if (options.type !== undefined && !allowed.has(options.type)) {
           problems.push(
-            `${where}: ${path}.seLinuxOptions.type is ${show(options.type)}; allowed: container_t, container_init_t, container_kvm_t, container_engine_t or unset`,
+            `${where}: ${path}.seLinuxOptions.type is ${show(options.type)}; allowed: ${[...allowed].filter(Boolean).join(", ")} or unset`,
           );
         }
         for (const field of ["user", "role"] as const) {
@@ -242,9 +280,9 @@ export const BASELINE_CONTROLS: PodSecurityControl[] = [
     id: "procMount",
     level: "baseline",
     title: "/proc mount type",
-    check: (pod) =>
-      // Unmasked is safe inside a user namespace (hostUsers: false).
-      pod.spec.hostUsers === false
+    check: (pod, minor) =>
+      // Unmasked is safe inside a user namespace (hostUsers: false), from v1.35.
+      inUserNamespace(pod, minor)
         ? []
         : perContainer(pod, (ref, sc) =>
             sc.procMount !== undefined && sc.procMount !== "Default"
@@ -269,14 +307,16 @@ export const BASELINE_CONTROLS: PodSecurityControl[] = [
     id: "sysctls",
     level: "baseline",
     title: "Sysctls",
-    check: (pod) =>
-      (pod.spec.securityContext?.sysctls ?? []).flatMap((sysctl, i) =>
-        SAFE_SYSCTLS.has(sysctl.name)
+    check: (pod, minor) => {
+      const allowed = safeSysctls(minor);
+      return (pod.spec.securityContext?.sysctls ?? []).flatMap((sysctl, i) =>
+        allowed.has(sysctl.name)
           ? []
           : [
-              `pod: ${pod.specPath}.securityContext.sysctls[${i}].name is ${show(sysctl.name)}; allowed: ${[...SAFE_SYSCTLS].join(", ")}`,
+              `pod: ${pod.specPath}.securityContext.sysctls[${i}].name is ${show(sysctl.name)}; allowed at v1.${minor}: ${[...allowed].join(", ")}`,
             ],
-      ),
+      );
+    },
   },
 ];
 
@@ -299,14 +339,17 @@ export const RESTRICTED_CONTROLS: PodSecurityControl[] = [
     id: "procMount_restricted",
     level: "restricted",
     title: "/proc mount type (restricted)",
-    check: (pod) =>
-      perContainer(pod, (ref, sc) =>
-        sc.procMount !== undefined && sc.procMount !== "Default"
-          ? [
-              `${ref.label}: ${ref.path}.securityContext.procMount is ${show(sc.procMount)}; allowed: Default or unset, even with hostUsers: false`,
-            ]
-          : [],
-      ),
+    // A check since v1.35, when baseline began to allow Unmasked in a user namespace.
+    check: (pod, minor) =>
+      minor < 35
+        ? []
+        : perContainer(pod, (ref, sc) =>
+            sc.procMount !== undefined && sc.procMount !== "Default"
+              ? [
+                  `${ref.label}: ${ref.path}.securityContext.procMount is ${show(sc.procMount)}; allowed: Default or unset, even with hostUsers: false`,
+                ]
+              : [],
+          ),
   },
   {
     id: "allowPrivilegeEscalation",
@@ -327,7 +370,8 @@ export const RESTRICTED_CONTROLS: PodSecurityControl[] = [
     id: "runAsNonRoot",
     level: "restricted",
     title: "Running as non-root",
-    check: (pod) => {
+    check: (pod, minor) => {
+      if (inUserNamespace(pod, minor)) return [];
       const podLevel = pod.spec.securityContext?.runAsNonRoot;
       const problems: string[] = [];
       if (podLevel === false)
@@ -352,10 +396,12 @@ export const RESTRICTED_CONTROLS: PodSecurityControl[] = [
     id: "runAsUser",
     level: "restricted",
     title: "Running as non-root user",
-    check: (pod) =>
-      securityContexts(pod, (sc, where, path) =>
-        sc.runAsUser === 0 ? [`${where}: ${path}.runAsUser is 0; allowed: non-zero or unset`] : [],
-      ),
+    check: (pod, minor) =>
+      inUserNamespace(pod, minor)
+        ? []
+        : securityContexts(pod, (sc, where, path) =>
+            sc.runAsUser === 0 ? [`${where}: ${path}.runAsUser is 0; allowed: non-zero or unset`] : [],
+          ),
   },
   {
     id: "seccompProfile_restricted",
@@ -416,6 +462,11 @@ export const RESTRICTED_CONTROLS: PodSecurityControl[] = [
 ];
 
 /** Every violation of the given controls, each prefixed with the control's title. */
-export function podSecurityViolations(pod: PodTemplate, controls: PodSecurityControl[]): string[] {
-  return controls.flatMap((control) => control.check(pod).map((message) => `[${control.title}] ${message}`));
+export function podSecurityViolations(
+  pod: PodTemplate,
+  controls: PodSecurityControl[],
+  minor: number = NEWEST_MINOR,
+): string[] {
+  const at = Math.max(25, Math.min(minor, NEWEST_MINOR));
+  return controls.flatMap((control) => control.check(pod, at).map((message) => `[${control.title}] ${message}`));
 }

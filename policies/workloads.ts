@@ -8,6 +8,8 @@ import { containersOf, podTemplateOf, runningContainersOf, STATELESS_KINDS, type
 import type { KubernetesProps } from "./lib/kubernetes";
 import {
   BASELINE_CONTROLS,
+  minorOf,
+  NEWEST_MINOR,
   podSecurityViolations,
   RESTRICTED_CONTROLS,
   type PodSecurityControl,
@@ -39,23 +41,36 @@ function workloadRule<Config extends object = Record<string, never>>(
   });
 }
 
-interface ExemptConfig {
+interface PodSecurityConfig {
   exemptNamespaces: Record<string, string>;
+  /** The Pod Security Standard's version, as a namespace's enforce-version label names it. */
+  version: string;
 }
 
 function podSecurityRule(level: "baseline" | "restricted", controls: PodSecurityControl[]): ResourceValidationPolicy {
-  return workloadRule<ExemptConfig>({
+  return workloadRule<PodSecurityConfig>({
     name: `pod-security-${level}`,
     description:
-      `Pods meet the ${level} Pod Security Standard (Kubernetes v1.37): ` +
+      `Pods meet the ${level} Pod Security Standard at the configured version (v1.25 to v1.37, default latest): ` +
       controls.map((c) => c.title).join(", ") +
       ". A violation names the control, the container and the field.",
     category: "security",
-    configSchema: { properties: { exemptNamespaces: NAMESPACE_REASONS_SCHEMA } },
+    configSchema: {
+      properties: {
+        exemptNamespaces: NAMESPACE_REASONS_SCHEMA,
+        version: {
+          type: "string",
+          pattern: "^(latest|v1\\.\\d+)$",
+          default: "latest",
+          description:
+            "The standard's version (v1.NN or latest), as pod-security.kubernetes.io/enforce-version names it.",
+        },
+      },
+    },
     check: (pod, config, props) => {
       const namespace = props.metadata?.namespace;
       if (namespace && config.exemptNamespaces[namespace]) return [];
-      return podSecurityViolations(pod, controls);
+      return podSecurityViolations(pod, controls, minorOf(config.version) ?? NEWEST_MINOR);
     },
   });
 }

@@ -118,11 +118,15 @@ describe("npm run plan", () => {
     assert.ok(fs.existsSync(path.join(tmp, "policy-report.json")));
   });
 
-  it("replaces manifests of an earlier plan in the same directory", async () => {
-    fs.mkdirSync(path.join(tmp, "manifests", "stale"), { recursive: true });
-    fs.writeFileSync(path.join(tmp, "manifests", "stale", "old.yaml"), "kind: Gone\n");
+  it("replaces what an earlier plan wrote in the same directory, and nothing else", async () => {
+    await plan(["dev", "--out", tmp, "--config", "doc-rag:namespaces.data.name=earlier"]);
+    const earlier = path.join(tmp, "manifests", "earlier", "resourcequota-doc-rag-quota.yaml");
+    assert.ok(fs.existsSync(earlier));
+    fs.mkdirSync(path.join(tmp, "manifests", "mine"), { recursive: true });
+    fs.writeFileSync(path.join(tmp, "manifests", "mine", "keep.yaml"), "kind: Kept\n");
     await plan(["dev", "--out", tmp]);
-    assert.ok(!fs.existsSync(path.join(tmp, "manifests", "stale")));
+    assert.ok(!fs.existsSync(earlier), "the earlier plan's manifest is gone");
+    assert.ok(fs.existsSync(path.join(tmp, "manifests", "mine", "keep.yaml")), "a file the plan did not write stays");
   });
 
   it("applies --config overrides for this run only", async () => {

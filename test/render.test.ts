@@ -78,7 +78,7 @@ describe("the render gate, on a fixture chart", function () {
     assert.ok(findings.every((f) => f.check === "pod-security" && f.level === "error" && f.release === "demo"));
     assert.match(
       findings.map((f) => f.message).join("\n"),
-      /Deployment\/demo-app \(enforce restricted\): .*[Pp]rivileged/,
+      /Deployment\/demo-app \(enforce restricted latest\): .*[Pp]rivileged/,
     );
     assert.deepEqual(
       await podSecurityFindings(placed(render({ privileged: true }).objects), new Map([[NS, "privileged"]])),

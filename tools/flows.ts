@@ -18,6 +18,7 @@ import { buildModel } from "./flows/model";
 import { analyzeFlows, flowMatrix, modelConfigFor, writeFlows, type FlowReport } from "./flows/report";
 import { cachedChart, defaultChartsDir } from "./helm";
 import { renderStack } from "./render";
+import { checkOut, prepareOut, recordWritten } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
 import type { KubeObject } from "./renderChecks";
 
@@ -31,18 +32,24 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { stack } = args;
   const overrides = args.config;
+  const out = path.resolve(args.out ?? path.join(PROJECT_ROOT, ".plan", stack));
+  const outProblem = checkOut(out);
+  if (outProblem) {
+    console.error(outProblem);
+    return 2;
+  }
   const run = await runStack(stack, { overrides });
   if (run.error) {
     console.error(run.error.message);
     return 1;
   }
-  const out = path.resolve(args.out ?? path.join(PROJECT_ROOT, ".plan", stack));
   const modelConfig = modelConfigFor(PROJECT_ROOT, stack, overrides);
   const charts = args.charts ?? defaultChartsDir();
   const complete = (Object.values(CHARTS) as Chart[]).every((c) => cachedChart(charts, c));
   let report: FlowReport;
   try {
     if (!args.flags["own"] && (complete || args.charts)) {
+      prepareOut(out, "flows");
       await renderStack(run, charts, out, modelConfig);
       report = JSON.parse(fs.readFileSync(path.join(out, "flows.json"), "utf8")) as FlowReport;
     } else {
@@ -52,7 +59,9 @@ export async function main(argv: string[]): Promise<number> {
       });
       const chartNamespaces = ofType(run, HELM_RELEASE).map((r) => String(r.inputs["namespace"]));
       report = analyzeFlows(buildModel(placed, modelConfig, { chartNamespaces }));
+      prepareOut(out, "flows");
       writeFlows(out, stack, report);
+      recordWritten(out, "flows", ["flows.json", "flows.dot"]);
     }
   } catch (err) {
     console.error((err as Error).message);

@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { checkOut, prepareOut, recordWritten } from "./outDir";
 import { stringify } from "yaml";
 import { PACK_NAME, policies } from "../policies/pack";
 import {
@@ -92,7 +93,6 @@ export function countByType(run: StackRun): [string, number][] {
 /** Writes DIR/resources.json and DIR/manifests/<namespace>/<kind>-<name>.yaml. */
 export function writePlan(run: StackRun, out: string): string[] {
   const manifestsDir = path.join(out, "manifests");
-  fs.rmSync(manifestsDir, { recursive: true, force: true });
   fs.mkdirSync(manifestsDir, { recursive: true });
   const written: string[] = [];
   const resourcesFile = path.join(out, "resources.json");
@@ -105,6 +105,7 @@ export function writePlan(run: StackRun, out: string): string[] {
     fs.writeFileSync(file, stringify(redactSecrets(object), { sortMapEntries: true }));
     written.push(file);
   }
+  recordWritten(out, "plan", written);
   return written;
 }
 
@@ -117,6 +118,7 @@ export async function writePolicyReport(
   const report = await evaluatePack(policies, policyTargets(run), stackPackConfig(run.stack));
   const full = { pack: PACK_NAME, config: path.relative(PROJECT_ROOT, config), ...report };
   fs.writeFileSync(path.join(out, "policy-report.json"), JSON.stringify(full, null, 2) + "\n");
+  recordWritten(out, "plan", ["policy-report.json"]);
   return full;
 }
 
@@ -126,6 +128,12 @@ export async function main(argv: string[]): Promise<number> {
     args = parsePlanArgs(argv);
   } catch (err) {
     console.error((err as Error).message);
+    return 2;
+  }
+  // Before the run: a bad --out fails in one line, having evaluated and written nothing.
+  const outProblem = checkOut(args.out);
+  if (outProblem) {
+    console.error(outProblem);
     return 2;
   }
   let run: StackRun;
@@ -139,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(run.error.message);
     return 1;
   }
+  prepareOut(args.out, "plan");
   const written = writePlan(run, args.out);
   const policy = await writePolicyReport(run, args.out);
   const status = policy.mandatory > 0 ? 1 : 0;

@@ -24,6 +24,7 @@ import { deadValuePaths } from "../test/harness/chartData";
 import { buildModel, type ModelConfig } from "./flows/model";
 import { analyzeFlows, flowFindings, modelConfigFor, writeFlows } from "./flows/report";
 import { cachedChart, defaultChartsDir, helmBinary } from "./helm";
+import { checkOut, prepareOut, recordWritten } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
 import {
   imageFindings,
@@ -218,7 +219,13 @@ export async function renderStack(
     for (const object of objects)
       placed.push({ object, namespace: object.metadata.namespace ?? r.namespace, release: r.release });
   }
-  findings.push(...(await podSecurityFindings(placed, levels)));
+  const versions = new Map(
+    namespaces.flatMap((n) => {
+      const v = n.metadata.labels?.["pod-security.kubernetes.io/enforce-version"];
+      return v ? [[n.metadata.name, v] as const] : [];
+    }),
+  );
+  findings.push(...(await podSecurityFindings(placed, levels, versions)));
   const created = runtimeSecrets(placed);
   findings.push(...referenceFindings(placed, created));
   // Secrets no manifest shows: Helm's, one per release (its current revision) in the release's
@@ -244,16 +251,28 @@ export async function main(argv: string[]): Promise<number> {
   const args = parseStackArgs(argv, USAGE);
   if (!args) return 2;
   const { stack } = args;
+  const out = path.resolve(args.out ?? path.join(PROJECT_ROOT, ".plan", stack));
+  const outProblem = checkOut(out);
+  if (outProblem) {
+    console.error(outProblem);
+    return 2;
+  }
   const run = await runStack(stack, { overrides: args.config });
   if (run.error) {
     console.error(run.error.message);
     return 1;
   }
-  const out = path.resolve(args.out ?? path.join(PROJECT_ROOT, ".plan", stack));
   let report: RenderReport;
   try {
     const modelConfig = modelConfigFor(PROJECT_ROOT, stack, args.config);
+    prepareOut(out, "render");
     report = await renderStack(run, args.charts ?? defaultChartsDir(), out, modelConfig);
+    recordWritten(out, "render", [
+      "render-report.json",
+      "flows.json",
+      "flows.dot",
+      ...report.releases.flatMap((r) => (r.file ? [path.resolve(PROJECT_ROOT, r.file)] : [])),
+    ]);
   } catch (err) {
     console.error((err as Error).message);
     return 1;

@@ -66,7 +66,11 @@ function workloadOf(o: KubeObject): Workload | undefined {
   const replicas = typeof s["replicas"] === "number" ? s["replicas"] : 1;
   // Kubernetes workloads, by the pack's own pod-template lookup. A CronJob's pods come and go, so it
   // counts toward no steady-state quota.
-  const pod = o.kind === "CronJob" ? undefined : podTemplateOf(typeToken(o.apiVersion, o.kind), o as KubernetesProps);
+  // A PodTemplate is a template, never a pod of its own.
+  const pod =
+    o.kind === "CronJob" || o.kind === "PodTemplate"
+      ? undefined
+      : podTemplateOf(typeToken(o.apiVersion, o.kind), o as KubernetesProps);
   if (pod) {
     // A DaemonSet runs one pod per node; the gate assumes one node per namespace quota (a kind cluster).
     const count = ["Pod", "Job", "DaemonSet"].includes(pod.kind) ? 1 : replicas;
@@ -256,8 +260,15 @@ export function quotaFit(
   return { quotas, findings };
 }
 
-/** Pods that break their namespace's enforced Pod Security level, by the pack's own PSS rules. */
-export async function podSecurityFindings(placed: Placed[], levels: Map<string, string>): Promise<Finding[]> {
+/**
+ * Pods that break their namespace's enforced Pod Security level, at the version it enforces (its
+ * enforce-version label; latest without one), by the pack's own PSS rules.
+ */
+export async function podSecurityFindings(
+  placed: Placed[],
+  levels: Map<string, string>,
+  versions: Map<string, string> = new Map(),
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const { object, namespace, release } of placed) {
     if (
@@ -278,14 +289,15 @@ export async function podSecurityFindings(placed: Placed[], levels: Map<string, 
       object.metadata.name,
       object,
     );
+    const version = versions.get(namespace) ?? "latest";
     for (const rule of rules) {
-      for (const v of (await runResourcePolicy(rule, target)).violations) {
+      for (const v of (await runResourcePolicy(rule, target, { version })).violations) {
         findings.push({
           check: "pod-security",
           level: "error",
           namespace,
           ...(release ? { release } : {}),
-          message: `${object.kind}/${object.metadata.name} (enforce ${level}): ${v.message}`,
+          message: `${object.kind}/${object.metadata.name} (enforce ${level} ${version}): ${v.message}`,
         });
       }
     }

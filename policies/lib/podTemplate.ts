@@ -8,6 +8,8 @@ import { valueAt } from "./policy";
 /** Where each kind keeps its pod template, as a path of fields from the object's root. */
 const POD_TEMPLATE_PATHS: Record<string, string> = {
   "core/Pod": "",
+  // Pod Security Admission checks a PodTemplate's pod too; it runs nothing itself.
+  "core/PodTemplate": "template",
   "apps/Deployment": "spec.template",
   "apps/StatefulSet": "spec.template",
   "apps/DaemonSet": "spec.template",

@@ -130,7 +130,7 @@ export function buildModel(
       continue;
     }
     const template = podTemplateOf(typeToken(object.apiVersion, object.kind), object as KubernetesProps);
-    if (!template) continue;
+    if (!template || template.kind === "PodTemplate") continue;
     const podSpec = template.spec as Spec;
     const id = `${namespace}/${object.metadata.name}`;
     pods.push({
