@@ -2,8 +2,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CONFIG_KEYS, ConfigError, parseConfig } from "../components/config";
-import { PROJECT_ROOT, runStack } from "./harness";
+import * as os from "node:os";
+import { CONFIG_KEYS, ConfigError, offlinePlaceholder, parseConfig, plainSecretLeaves } from "../components/config";
+import { PROJECT_ROOT, readStackConfig, runStack } from "./harness";
 
 interface BadCase {
   what: string;
@@ -374,3 +375,78 @@ function parseConfigOf(raw: Record<string, string>, secretKeys?: ReadonlySet<str
     return (err as Error).message;
   }
 }
+
+describe("secrets set the documented ways, offline", () => {
+  it("every secret key's offline placeholder passes the key's own schema (so the plan validates as the real one)", () => {
+    for (const [name, key] of Object.entries(CONFIG_KEYS).filter(([, k]) => k.secret)) {
+      const placeholder = offlinePlaceholder(`doc-rag:${name}`);
+      assert.ok(key.schema.safeParse(placeholder).success, `${name}: ${JSON.stringify(placeholder)}`);
+    }
+  });
+
+  it("reads secure: values whole and per leaf (--secret --path) from a stack file, and the plan validates", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "secure-stack-"));
+    fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: doc-rag\nruntime: nodejs\n");
+    fs.writeFileSync(
+      path.join(root, "Pulumi.production.yaml"),
+      [
+        "config:",
+        "  doc-rag:alertPagingUrl: { secure: v1:AAAA }",
+        "  doc-rag:alertChatUrl: { secure: v1:BBBB }",
+        "  doc-rag:githubEnvironmentSecrets:",
+        "    PULUMI_ACCESS_TOKEN: { secure: v1:CCCC }",
+        "    KUBECONFIG: { secure: v1:DDDD }",
+        "",
+      ].join("\n"),
+    );
+    const input = readStackConfig(root, "production");
+    assert.deepEqual(input.secretKeys.sort(), [
+      "doc-rag:alertChatUrl",
+      "doc-rag:alertPagingUrl",
+      "doc-rag:githubEnvironmentSecrets",
+    ]);
+    const config = parseConfig({ ...PRODUCTION_MINIMUM, ...input.config }, new Set(input.secretKeys), "production");
+    assert.equal(config.alertPagingUrl, "https://placeholder.invalid/alert-paging");
+    assert.deepEqual(Object.keys(config.githubEnvironmentSecrets ?? {}), ["PULUMI_ACCESS_TOKEN", "KUBECONFIG"]);
+    // Set whole with --secret, an object key is a placeholder that its schema takes.
+    fs.writeFileSync(
+      path.join(root, "Pulumi.staging.yaml"),
+      "config:\n  doc-rag:githubEnvironmentSecrets: { secure: v1:EEEE }\n",
+    );
+    const whole = readStackConfig(root, "staging");
+    assert.doesNotThrow(() =>
+      parseConfig({ ...PRODUCTION_MINIMUM, ...whole.config }, new Set(whole.secretKeys), "production"),
+    );
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it("reports a leaf left in plain text beside secure ones, by its path, without its value", () => {
+    const leaves = plainSecretLeaves({
+      "doc-rag:githubEnvironmentSecrets": { A: { secure: "v1:x" }, B: "plain-value" },
+      "doc-rag:vaultToken": { secure: "v1:y" },
+      "doc-rag:github": { owner: "doc-rag" },
+    });
+    assert.deepEqual(leaves, ["doc-rag:githubEnvironmentSecrets.B"]);
+    const message = (() => {
+      try {
+        parseConfig(PRODUCTION_MINIMUM, new Set(), "production", leaves);
+        return "";
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    assert.match(
+      message,
+      /doc-rag:githubEnvironmentSecrets\.B: must be set as a secret \(pulumi config set --secret --path/,
+    );
+    assert.doesNotMatch(message, /plain-value/);
+  });
+
+  it("a single nested resource keeps the other's default (pulumi config set --path ...limits.memory)", () => {
+    const config = parseConfig({
+      "doc-rag:environment": "dev",
+      "doc-rag:services": JSON.stringify({ api: { resources: { limits: { memory: "2Gi" } } } }),
+    });
+    assert.deepEqual(config.services.api.resources.limits, { cpu: "2", memory: "2Gi" });
+  });
+});

@@ -119,7 +119,7 @@ describe("policy checker: plain manifests", () => {
   });
 
   it("--config lowers enforcement like --policy-pack-config, and then exits 0", async () => {
-    const config = path.join(dir, "config.json");
+    const config = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pack-config-")), "config.json");
     fs.writeFileSync(config, JSON.stringify({ "pod-security-baseline": "advisory" }));
     const { code, out } = await check(dir, "--config", config);
     assert.equal(code, 0);
@@ -153,7 +153,10 @@ describe("policy checker: plain manifests", () => {
     fs.writeFileSync(path.join(dir, "broken.yaml"), "a: [1,\n");
     assert.match((await check(path.join(dir, "broken.yaml"))).err, /broken\.yaml/);
     fs.writeFileSync(path.join(dir, "nokind.yaml"), "apiVersion: v1\nmetadata: {name: x}\n");
-    assert.match((await check(path.join(dir, "nokind.yaml"))).err, /document 1 has no apiVersion or kind/);
+    assert.match(
+      (await check(path.join(dir, "nokind.yaml"))).err,
+      /nokind\.yaml: document 1: has no apiVersion or kind/,
+    );
     const config = path.join(dir, "config.json");
     fs.writeFileSync(config, JSON.stringify({ "pod-security-baselin": "advisory" }));
     const result = await check(path.join(dir, "multi.yaml"), "--config", config);

@@ -19,13 +19,14 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { policies } from "../policies/pack";
 import { PROJECT_ROOT } from "../test/harness/paths";
+import { machine, report } from "./benchMachine";
 import { policyThroughput } from "./benchPolicies";
 import { defaultChartsDir } from "./helm";
 
 const STACKS = ["dev", "pr", "staging", "production"];
 const BUILT = path.resolve(__dirname, "..");
 
-/** npm test's phases, in its order, each as the package script runs it. */
+/** npm test's phases, each as the package script runs it (npm test runs the checks beside mocha). */
 export const SUITE_PHASES: readonly { name: string; command: string[] }[] = [
   { name: "build", command: ["npm", "run", "--silent", "build"] },
   { name: "checks: typecheck beside lint (eslint, prettier)", command: ["npm", "run", "--silent", "checks"] },
@@ -55,12 +56,6 @@ function succeeded(run: ReturnType<typeof runTimed>, findingsOk = false): number
 /** Wall time of a process; it must succeed, or with `findingsOk` may also exit 1 (a gate's findings). */
 function timeProcess(command: string[], findingsOk = false): number {
   return succeeded(runTimed(command), findingsOk);
-}
-
-function machine(): string {
-  const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";
-  const memory = Math.round(os.totalmem() / 2 ** 30);
-  return `${cpu}, ${os.cpus().length} cores, ${memory} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
 }
 
 /** The number a stack's evaluation prints: "<stack>: N resources". */
@@ -168,10 +163,6 @@ export async function main(argv: string[]): Promise<number> {
       : []),
     "",
   ];
-  console.log(lines.join("\n"));
-  if (values.record) {
-    fs.appendFileSync(path.join(PROJECT_ROOT, "BENCHMARKS.md"), "\n" + lines.join("\n"));
-    console.log("Appended to BENCHMARKS.md");
-  }
+  report(lines, values.record);
   return 0;
 }

@@ -14,13 +14,16 @@ import { parseArgs } from "node:util";
 import { checkOut, prepareOut, recordWritten } from "./outDir";
 import { stringify } from "yaml";
 import { PACK_NAME, policies } from "../policies/pack";
+import { parseConfig } from "../components/config";
 import {
+  applyOverrides,
   evaluatePack,
   kubernetesObjects,
   type PackReport,
   policyTargets,
   POLICY_CONFIG_DIR,
   PROJECT_ROOT,
+  readStackConfig,
   redactSecrets,
   runStack,
   type RecordedResource,
@@ -135,6 +138,14 @@ export async function main(argv: string[]): Promise<number> {
   if (outProblem) {
     console.error(outProblem);
     return 2;
+  }
+  // The config first, as the program's first step checks it: a bad one fails before any evaluation.
+  try {
+    const input = applyOverrides(readStackConfig(PROJECT_ROOT, args.stack), args.overrides);
+    parseConfig(input.config, new Set(input.secretKeys), args.stack);
+  } catch (err) {
+    console.error((err as Error).message);
+    return 1;
   }
   let run: StackRun;
   try {

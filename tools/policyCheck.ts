@@ -1,17 +1,22 @@
 /**
- * npm run policy:check -- <files or dirs> [--level baseline|restricted|all] [--config FILE] [--json]
+ * npm run policy:check -- <files or dirs> [--level baseline|restricted|all] [--version v1.NN] [--config FILE] [--json]
  *
- * Runs the pack's resource policies over plain Kubernetes YAML (e.g. `helm template` output):
- * each object gets the shape a policy sees under Pulumi (type token from apiVersion and kind,
- * props from the object). Prints every violation and exits 1 when any is mandatory.
+ * Runs the pack's resource policies over plain Kubernetes YAML or JSON (e.g. `helm template` or
+ * `kubectl get -o json` output; Lists flattened): each object gets the shape a policy sees under
+ * Pulumi (type token from apiVersion and kind, props from the object). Files are read a document at
+ * a time and checked in batches, so memory stays bounded. Pod Security is judged at --version, else
+ * at the version the object's namespace (a Namespace in the input) enforces, else the newest. Prints
+ * every violation and exits 1 when any is mandatory; 2 on bad arguments, on input it cannot read
+ * (naming the file and document), or when nothing was checked.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { parseAllDocuments } from "yaml";
+import { Composer, Parser } from "yaml";
 import type { Policies } from "@pulumi/policy";
 import { isStackPolicy, policies as packPolicies } from "../policies/pack";
 import { typeToken } from "../policies/lib/kubernetes";
+import { minorOf } from "../policies/podSecurityControls";
 import { podSecurityBaseline, podSecurityRestricted } from "../policies/workloads";
 import {
   checkPackConfig,
@@ -22,18 +27,25 @@ import {
 } from "../test/harness/policies";
 
 const USAGE =
-  "usage: npm run policy:check -- <files or dirs> [--level baseline|restricted|all] [--config FILE] [--json]";
+  "usage: npm run policy:check -- <files or dirs> [--level baseline|restricted|all] [--version v1.NN] [--config FILE] [--json]";
 const LEVELS = ["baseline", "restricted", "all"] as const;
 type Level = (typeof LEVELS)[number];
 
 export class UsageError extends Error {}
 
-export function parseCheckArgs(argv: string[]): { paths: string[]; level: Level; config?: string; json: boolean } {
+export function parseCheckArgs(argv: string[]): {
+  paths: string[];
+  level: Level;
+  version?: string;
+  config?: string;
+  json: boolean;
+} {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       level: { type: "string", default: "all" },
+      version: { type: "string" },
       config: { type: "string" },
       json: { type: "boolean", default: false },
     },
@@ -41,7 +53,15 @@ export function parseCheckArgs(argv: string[]): { paths: string[]; level: Level;
   if (!positionals.length) throw new UsageError(USAGE);
   const level = values.level as Level;
   if (!LEVELS.includes(level)) throw new UsageError(`--level ${values.level}: allowed: ${LEVELS.join(", ")}\n${USAGE}`);
-  return { paths: positionals, level, ...(values.config && { config: values.config }), json: values.json };
+  if (values.version !== undefined && minorOf(values.version) === undefined)
+    throw new UsageError(`--version ${values.version}: allowed: v1.NN (such as v1.36) or latest\n${USAGE}`);
+  return {
+    paths: positionals,
+    level,
+    ...(values.version && { version: values.version }),
+    ...(values.config && { config: values.config }),
+    json: values.json,
+  };
 }
 
 /** The resource policies a level runs: restricted includes baseline, as in Pod Security Admission. */
@@ -51,14 +71,14 @@ export function policiesFor(level: Level): Policies {
   return packPolicies.filter((p) => !isStackPolicy(p));
 }
 
-/** YAML files under the given paths, folders searched recursively, in a stable order. */
+/** YAML and JSON files under the given paths, folders searched recursively, in a stable order. */
 export function manifestFiles(paths: string[]): string[] {
   return paths.flatMap((p) => {
     if (!fs.existsSync(p)) throw new UsageError(`${p}: no such file or directory`);
     if (!fs.statSync(p).isDirectory()) return [p];
     return fs
       .readdirSync(p, { recursive: true, encoding: "utf8" })
-      .filter((f) => /\.ya?ml$/.test(f))
+      .filter((f) => /\.(ya?ml|json)$/.test(f))
       .sort()
       .map((f) => path.join(p, f))
       .filter((f) => fs.statSync(f).isFile());
@@ -66,94 +86,212 @@ export function manifestFiles(paths: string[]): string[] {
 }
 
 interface ManifestObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: { name?: string; namespace?: string };
-  items?: ManifestObject[];
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown; labels?: Record<string, unknown> };
+  items?: unknown;
 }
 
-/** Every object in a file (multi-document YAML, `kind: List` flattened) as a policy target. */
-export function manifestTargets(file: string): (PolicyTarget & { file: string })[] {
-  const docs = parseAllDocuments(fs.readFileSync(file, "utf8"));
-  const objects: ManifestObject[] = [];
-  for (const doc of docs) {
-    const [error] = doc.errors;
-    if (error) throw new UsageError(`${file}: ${error.message}`);
-    const value = doc.toJS() as ManifestObject | null;
-    if (!value) continue;
-    objects.push(...(value.kind?.endsWith("List") && Array.isArray(value.items) ? value.items : [value]));
+/** Input that cannot be checked, named by file and document: exit 2. */
+export class InputError extends Error {}
+
+/** Where an object is in its file: "document 3", or "document 1, item 7" of a List. */
+type Place = string;
+
+/**
+ * The documents of a file, one at a time, so a large file is never held parsed whole: YAML streamed
+ * document by document (aliases capped, so a "billion laughs" fails instead of filling memory), JSON
+ * parsed whole (`kubectl get -o json`). A List (kind: List or *List with items) yields its items.
+ */
+export function* documentsOf(file: string): Generator<{ place: Place; object: ManifestObject }> {
+  const text = fs.readFileSync(file, "utf8");
+  const flatten = function* (value: unknown, place: Place): Generator<{ place: Place; object: ManifestObject }> {
+    if (value === null || value === undefined) return;
+    const o = value as ManifestObject;
+    if (typeof o === "object" && typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items)) {
+      for (const [i, item] of (o.items as unknown[]).entries()) yield* flatten(item, `${place}, item ${i + 1}`);
+    } else if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) yield* flatten(item, `${place}, item ${i + 1}`);
+    } else yield { place, object: o };
+  };
+  if (file.endsWith(".json")) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new InputError(`${file}: not valid JSON: ${(err as Error).message}`);
+    }
+    yield* flatten(value, "document 1");
+    return;
   }
-  return objects.map((object, i) => {
-    if (!object.apiVersion || !object.kind)
-      throw new UsageError(`${file}: document ${i + 1} has no apiVersion or kind`);
-    const type = typeToken(object.apiVersion, object.kind);
-    const name = object.metadata?.name ?? `document-${i + 1}`;
-    return {
-      file,
-      type,
-      name,
-      props: object as Record<string, unknown>,
-      urn: `urn:pulumi:check::manifests::${type}::${file}#${i}`,
-    };
-  });
+  let n = 0;
+  for (const doc of new Composer().compose(new Parser().parse(text))) {
+    n++;
+    const [error] = doc.errors;
+    if (error) throw new InputError(`${file}: document ${n}: ${error.message.split("\n")[0]}`);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      throw new InputError(`${file}: document ${n}: ${(err as Error).message.split("\n")[0]}`);
+    }
+    yield* flatten(value, `document ${n}`);
+  }
 }
+
+type Target = PolicyTarget & { file: string; place: Place; namespace?: string };
+
+/** A document as a policy target; refuses one that is not a Kubernetes object, naming where it is. */
+function toTarget(file: string, place: Place, object: ManifestObject): Target {
+  if (typeof object !== "object" || Array.isArray(object))
+    throw new InputError(`${file}: ${place}: not a Kubernetes object (a mapping with apiVersion and kind)`);
+  if (typeof object.apiVersion !== "string" || typeof object.kind !== "string")
+    throw new InputError(`${file}: ${place}: has no apiVersion or kind (both must be strings)`);
+  const meta = object.metadata;
+  if (meta !== undefined && (typeof meta !== "object" || meta === null || Array.isArray(meta)))
+    throw new InputError(`${file}: ${place}: metadata must be a mapping`);
+  const type = typeToken(object.apiVersion, object.kind);
+  const name = typeof meta?.name === "string" ? meta.name : place.replace(/\W+/g, "-");
+  return {
+    file,
+    place,
+    type,
+    name,
+    ...(typeof meta?.namespace === "string" ? { namespace: meta.namespace } : {}),
+    props: object as Record<string, unknown>,
+    urn: `urn:pulumi:check::manifests::${type}::${file}#${place}`,
+  };
+}
+
+/** Every object in a file as a policy target (for tests; the command streams). */
+export function manifestTargets(file: string): Target[] {
+  return [...documentsOf(file)].map(({ place, object }) => toTarget(file, place, object));
+}
+
+/** The Pod Security version each namespace in the input enforces (its enforce-version label). */
+function namespaceVersions(files: string[]): Map<string, string> {
+  const versions = new Map<string, string>();
+  for (const file of files)
+    for (const { object } of documentsOf(file)) {
+      const label = object.metadata?.labels?.["pod-security.kubernetes.io/enforce-version"];
+      if (object.kind === "Namespace" && typeof object.metadata?.name === "string" && typeof label === "string")
+        versions.set(object.metadata.name, label);
+    }
+  return versions;
+}
+
+const BATCH = 500;
 
 export async function main(argv: string[]): Promise<number> {
   let args: ReturnType<typeof parseCheckArgs>;
-  let targets: (PolicyTarget & { file: string })[];
+  let files: string[];
   let packConfig: PackConfig = {};
   try {
     args = parseCheckArgs(argv);
-    targets = manifestFiles(args.paths).flatMap(manifestTargets);
+    files = manifestFiles(args.paths);
     if (args.config) packConfig = readPackConfig(args.config);
+    // The config is checked against the whole pack, then narrowed to the policies this level runs.
+    checkPackConfig(packPolicies, packConfig);
   } catch (err) {
     console.error((err as Error).message);
     return 2;
   }
   const policies = policiesFor(args.level);
-  let report;
+  const narrowed = Object.fromEntries(
+    Object.entries(packConfig).filter(([key]) => key === "all" || policies.some((p) => p.name === key)),
+  );
+  // Findings are printed as they come, never gathered: memory stays bounded however large the input.
+  let printed = 0;
+  const print = (finding: Record<string, string>) => {
+    if (args.json)
+      console.log(
+        `${printed ? "," : `{"level":${JSON.stringify(args.level)},"violations":[`}${JSON.stringify(finding)}`,
+      );
+    else
+      console.log(
+        `${finding["file"]}: ${finding["object"]}: ${finding["policy"]} (${finding["enforcementLevel"]}): ${finding["message"]}`,
+      );
+    printed++;
+  };
+  let objects = 0;
+  let mandatory = 0;
+  let advisory = 0;
+  const checkedFiles = new Set<string>();
   try {
-    // The config is checked against the whole pack, then narrowed to the policies this level runs.
-    checkPackConfig(packPolicies, packConfig);
-    report = await evaluatePack(
-      policies,
-      targets,
-      Object.fromEntries(
-        Object.entries(packConfig).filter(([key]) => key === "all" || policies.some((p) => p.name === key)),
-      ),
-    );
+    // Pod Security at the version asked for, else the one the object's namespace enforces, else the newest.
+    const versions = args.version ? new Map<string, string>() : namespaceVersions(files);
+    const versionOf = (t: Target) => args.version ?? (t.namespace && versions.get(t.namespace)) ?? "latest";
+    const batches = new Map<string, Target[]>();
+    const flush = async (version: string) => {
+      const batch = batches.get(version) ?? [];
+      batches.delete(version);
+      if (!batch.length) return;
+      const config = { ...narrowed };
+      for (const p of ["pod-security-baseline", "pod-security-restricted"])
+        if (policies.some((x) => x.name === p))
+          config[p] =
+            typeof config[p] === "string"
+              ? { enforcementLevel: config[p], version }
+              : { ...(config[p] as Record<string, unknown> | undefined), version };
+      let report;
+      try {
+        report = await evaluatePack(policies, batch, config);
+      } catch {
+        // Find the document a policy could not read, and name it.
+        for (const t of batch) {
+          try {
+            await evaluatePack(policies, [t], config);
+          } catch (err) {
+            throw new InputError(
+              `${t.file}: ${t.place} (${t.type.split(":").pop()}/${t.name}): ${(err as Error).message}`,
+            );
+          }
+        }
+        throw new InputError("a policy failed on this input");
+      }
+      const byUrn = new Map(batch.map((t) => [t.urn, t]));
+      for (const v of report.violations) {
+        const t = byUrn.get(v.urn ?? "");
+        print({
+          file: t?.file ?? "",
+          place: t?.place ?? "",
+          object: `${v.type?.split(":").pop()}/${v.name}`,
+          policy: v.policy,
+          enforcementLevel: v.enforcementLevel,
+          message: v.message,
+        });
+      }
+      mandatory += report.mandatory;
+      advisory += report.advisory;
+    };
+    for (const file of files) {
+      for (const { place, object } of documentsOf(file)) {
+        const target = toTarget(file, place, object);
+        objects++;
+        checkedFiles.add(file);
+        const version = versionOf(target);
+        const batch = batches.get(version) ?? [];
+        batch.push(target);
+        batches.set(version, batch);
+        if (batch.length >= BATCH) await flush(version);
+      }
+    }
+    for (const version of [...batches.keys()]) await flush(version);
   } catch (err) {
     console.error((err as Error).message);
     return 2;
   }
-  const fileOf = new Map(targets.map((t) => [t.urn, t.file]));
-  const findings = report.violations.map((v) => ({
-    file: fileOf.get(v.urn ?? ""),
-    object: `${v.type?.split(":").pop()}/${v.name}`,
-    policy: v.policy,
-    enforcementLevel: v.enforcementLevel,
-    message: v.message,
-  }));
+  if (objects === 0) {
+    console.error(`no Kubernetes objects in ${args.paths.join(", ")} (YAML or JSON files): nothing was checked`);
+    return 2;
+  }
   if (args.json) {
-    console.log(
-      JSON.stringify(
-        {
-          level: args.level,
-          objects: targets.length,
-          mandatory: report.mandatory,
-          advisory: report.advisory,
-          violations: findings,
-        },
-        null,
-        2,
-      ),
-    );
+    const head = printed ? "]" : `{"level":${JSON.stringify(args.level)},"violations":[]`;
+    console.log(`${head},"objects":${objects},"mandatory":${mandatory},"advisory":${advisory}}`);
   } else {
-    for (const f of findings) console.log(`${f.file}: ${f.object}: ${f.policy} (${f.enforcementLevel}): ${f.message}`);
-    const files = new Set(targets.map((t) => t.file)).size;
     console.log(
-      `${targets.length} objects in ${files} files, level ${args.level}: ${report.mandatory} mandatory, ${report.advisory} advisory violations`,
+      `${objects} objects in ${checkedFiles.size} files, level ${args.level}: ${mandatory} mandatory, ${advisory} advisory violations`,
     );
   }
-  return report.mandatory > 0 ? 1 : 0;
+  return mandatory > 0 ? 1 : 0;
 }

@@ -78,7 +78,14 @@ export const cidrList = z
   .min(1, "must list at least one network");
 
 export const portList = z
-  .array(z.number().int().min(1).max(65535), { error: "must be a list of port numbers (1-65535)" })
+  .array(
+    z
+      .number({ error: "must be a port number (1-65535)" })
+      .int("must be a port number (1-65535)")
+      .min(1, "must be a port number (1-65535)")
+      .max(65535, "must be a port number (1-65535)"),
+    { error: "must be a list of port numbers (1-65535)" },
+  )
   .min(1, "must list at least one port");
 
 /** An https:// URL without credentials: user:password@ would sit in plain text in the state and in every copy. */
@@ -90,7 +97,7 @@ export function httpsUrl(error: string) {
 }
 
 /** A quantity above zero, where Kubernetes requires one (a volume's size). */
-export const positiveQuantity = quantity.refine((q) => quantityValue(q) > 0, "must be above zero");
+export const positiveQuantity = quantity.refine((q) => !isQuantity(q) || quantityValue(q) > 0, "must be above zero");
 
 /** A DNS-1123 subdomain (a host name): lower-case labels of at most 63 characters, 253 in all. */
 export const dnsSubdomain = z

@@ -30,6 +30,11 @@ export function formatIssue(
   if (issue.code === "unrecognized_keys") {
     return `${where}: ${issue.message}`;
   }
+  // A record's key that fails its own rule: say the rule, not zod's "Invalid key in record".
+  if (issue.code === "invalid_key" && issue.issues.length) {
+    const rule = issue.issues.map((i) => i.message).join("; ");
+    return `${where}: the key ${describeValue((issue as { input?: unknown }).input)} ${rule.replace(/^must/, "must")}`;
+  }
   const input = (issue as { input?: unknown }).input;
   if (input === undefined) {
     return `${where}: is required; ${issue.message.replace(/^Invalid input: /, "")}`;

@@ -225,27 +225,46 @@ export function structural(schema: OpenApi): OpenApi {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-const schemasByDir = new Map<string, Map<string, OpenApi>>();
 const validators = new Map<OpenApi, ValidateFunction>();
 
-/** The openAPIV3Schema of every CRD version in a chart's data, by `group/version/Kind` (read once). */
-function crdSchemas(dir: string): Map<string, OpenApi> {
-  let found = schemasByDir.get(dir);
+/**
+ * A chart's CRDs by `group/Kind`, their YAML not yet parsed: the group and kind are read from the
+ * text (spec.group, spec.names.kind), so only the CRDs a stack's resources use are ever parsed
+ * (the charts' CRDs are megabytes of YAML). A document whose text does not show them is parsed.
+ */
+function crdTexts(dir: string): Map<string, string> {
+  let found = crdTextsByDir.get(dir);
   if (found) return found;
   found = new Map();
   const crds = path.join(dir, "crds");
   for (const file of fs.existsSync(crds) ? fs.readdirSync(crds).sort() : []) {
-    for (const doc of parseAllDocuments(fs.readFileSync(path.join(crds, file), "utf8"))) {
-      const crd = doc.toJS() as Crd | null;
-      for (const version of crd?.spec?.versions ?? []) {
-        const schema = version.schema?.openAPIV3Schema;
-        if (crd && schema) found.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, schema);
-      }
+    for (const text of fs.readFileSync(path.join(crds, file), "utf8").split(/^---\s*$/m)) {
+      const group = /^ {2}group: ["']?([\w.-]+)["']?\s*$/m.exec(text)?.[1];
+      const kind = /^ {4}kind: ["']?(\w+)["']?\s*$/m.exec(text)?.[1];
+      if (group && kind) found.set(`${group}/${kind}`, text);
+      else
+        for (const doc of parseAllDocuments(text)) {
+          const crd = doc.toJS() as Crd | null;
+          if (crd?.spec?.group) found.set(`${crd.spec.group}/${crd.spec.names.kind}`, text);
+        }
     }
   }
-  schemasByDir.set(dir, found);
+  crdTextsByDir.set(dir, found);
   return found;
 }
+const crdTextsByDir = new Map<string, Map<string, string>>();
+
+/** The openAPIV3Schema of a CRD version in a chart's data (`group/version/Kind`), parsed once. */
+function crdSchema(dir: string, group: string, version: string, kind: string): OpenApi | undefined {
+  const key = `${dir}\n${group}/${version}/${kind}`;
+  if (schemaCache.has(key)) return schemaCache.get(key);
+  const text = crdTexts(dir).get(`${group}/${kind}`);
+  const crd = text === undefined ? undefined : (parseAllDocuments(text)[0]?.toJS() as Crd | null);
+  const schema = crd?.spec?.versions?.find((v) => v.name === version)?.schema?.openAPIV3Schema;
+  schemaCache.set(key, schema);
+  return schema;
+}
+const schemaCache = new Map<string, OpenApi | undefined>();
 
 /**
  * The validator of a custom resource's kind from the CRDs in these chart-data folders, compiled
@@ -253,8 +272,7 @@ function crdSchemas(dir: string): Map<string, OpenApi> {
  */
 export function crdValidator(dirs: string[], apiVersion: string, kind: string): ValidateFunction | undefined {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
-  const key = `${group}/${version}/${kind}`;
-  const schema = dirs.map((dir) => crdSchemas(dir).get(key)).find(Boolean);
+  const schema = dirs.map((dir) => crdSchema(dir, group ?? "", version ?? "", kind)).find(Boolean);
   if (!schema) return undefined;
   let validate = validators.get(schema);
   if (!validate) {
