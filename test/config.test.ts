@@ -450,3 +450,22 @@ describe("secrets set the documented ways, offline", () => {
     assert.deepEqual(config.services.api.resources.limits, { cpu: "2", memory: "2Gi" });
   });
 });
+
+describe("keys that can never be config keys, as a stack file would hand them to the program", () => {
+  it("refuses __proto__, constructor and prototype at the top and inside values, and uses none of their values", () => {
+    // JSON.parse makes "__proto__" an own key, as Pulumi's config map does; an object literal would not.
+    const raw = JSON.parse(
+      '{"doc-rag:environment":"dev","doc-rag:__proto__":"{\\"vaultToken\\":\\"x\\"}","doc-rag:constructor":"1","doc-rag:clusterDns":"{\\"podLabels\\":{\\"prototype\\":\\"x\\"}}"}',
+    ) as Record<string, string>;
+    let message = "";
+    try {
+      parseConfig(raw);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.match(message, /doc-rag:__proto__: is not allowed: "__proto__" can never be a config key/);
+    assert.match(message, /doc-rag:constructor: is not allowed: "constructor" can never be a config key/);
+    assert.match(message, /doc-rag:clusterDns\.podLabels\.prototype: is not allowed/);
+    assert.equal(({} as Record<string, unknown>)["vaultToken"], undefined);
+  });
+});
