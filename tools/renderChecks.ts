@@ -40,7 +40,8 @@ export interface Finding {
 type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form manifests
 
 const spec = (o: KubeObject): Spec => (o["spec"] ?? {}) as Spec;
-const isTestHook = (o: KubeObject) =>
+/** A Helm test hook: it runs only under `helm test`, never as part of the release. */
+export const isTestHook = (o: KubeObject) =>
   (o.metadata.annotations?.["helm.sh/hook"] ?? "").split(",").some((h) => h.trim().startsWith("test"));
 
 /** The pod template a workload runs, with how many pods at least and at most, and whether it surges. */

@@ -7,8 +7,17 @@
 import type { EgressConfig } from "../../components/config";
 import { typeToken, type KubernetesProps } from "../../policies/lib/kubernetes";
 import { podTemplateOf } from "../../policies/lib/podTemplate";
-import type { KubeObject, Placed } from "../renderChecks";
-import type { ContainerPort, External, NetworkPolicy, Peer, Pod, Protocol, World } from "./analyzer";
+import { isTestHook, type Placed } from "../renderChecks";
+import {
+  selects,
+  type ContainerPort,
+  type External,
+  type NetworkPolicy,
+  type Peer,
+  type Pod,
+  type Protocol,
+  type World,
+} from "./analyzer";
 import { ENVOY_PROXY, operated, type OperatorService } from "./operatorPods";
 
 type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form manifests
@@ -61,9 +70,6 @@ export function representative(cidr: string): string {
   return octets.join(".");
 }
 
-const isTestHook = (o: KubeObject) =>
-  (o.metadata.annotations?.["helm.sh/hook"] ?? "").split(",").some((h) => h.trim().startsWith("test"));
-
 function containerPorts(podSpec: Spec): ContainerPort[] {
   return [...(podSpec["containers"] ?? []), ...(podSpec["initContainers"] ?? [])].flatMap((c: Spec) =>
     ((c["ports"] ?? []) as Spec[]).map((p) => ({
@@ -98,6 +104,8 @@ export function buildModel(
   const ns = (name: string) => {
     if (!namespaces.has(name)) namespaces.set(name, { "kubernetes.io/metadata.name": name });
   };
+  /** The Envoy Gateway controller's namespace, where it runs each Gateway's proxies. */
+  let envoyControllerNamespace: string | undefined;
 
   for (const p of placed) {
     const { object, namespace } = p;
@@ -149,33 +157,13 @@ export function buildModel(
     workloads.set(id, p);
     if (podSpec["automountServiceAccountToken"] !== false)
       serviceAccounts.set(id, `${namespace}/${podSpec["serviceAccountName"] ?? "default"}`);
-  }
-
-  // What every cluster has and no manifest shows: its DNS pods, the API server's Service
-  // (default/kubernetes), and the kubelets' Service the Prometheus Operator keeps (--kubelet-service).
-  pods.push({
-    id: `${clusterDns.namespace}/cluster-dns`,
-    namespace: clusterDns.namespace,
-    labels: clusterDns.podLabels,
-    ports: [
-      { name: "dns", port: 53, protocol: "UDP" },
-      { name: "dns-tcp", port: 53, protocol: "TCP" },
-      { name: "metrics", port: 9153, protocol: "TCP" },
-    ],
-  });
-  services.push({
-    namespace: "default",
-    name: "kubernetes",
-    labels: { component: "apiserver", provider: "kubernetes" },
-    outside: "kubernetesApi",
-    ports: [{ name: "https", port: 443, targetPort: egress.kubernetesApi.ports[0] ?? 443, protocol: "TCP" }],
-  });
-  for (const { object } of placed) {
-    const containers = (podTemplateOf(typeToken(object.apiVersion, object.kind), object as KubernetesProps)?.spec
-      .containers ?? []) as Spec[];
-    const args = containers.flatMap((c) => (c["args"] ?? []) as string[]);
+    const containers = (podSpec["containers"] ?? []) as Spec[];
+    if (containers.some((c) => /envoyproxy\/gateway(:|@)/.test(String(c["image"] ?? ""))))
+      envoyControllerNamespace = namespace;
+    // The kubelets' Service the Prometheus Operator keeps (--kubelet-service): endpoints on the nodes.
     const [kubeletNs, kubeletName, ...rest] =
-      args
+      containers
+        .flatMap((c) => (c["args"] ?? []) as string[])
         .find((a) => a.startsWith("--kubelet-service="))
         ?.split("=")[1]
         ?.split("/") ?? [];
@@ -193,19 +181,36 @@ export function buildModel(
       });
   }
 
+  // What every cluster has and no manifest shows: its DNS pods and the API server's Service
+  // (default/kubernetes).
+  pods.push({
+    id: `${clusterDns.namespace}/cluster-dns`,
+    namespace: clusterDns.namespace,
+    labels: clusterDns.podLabels,
+    ports: [
+      { name: "dns", port: 53, protocol: "UDP" },
+      { name: "dns-tcp", port: 53, protocol: "TCP" },
+      { name: "metrics", port: 9153, protocol: "TCP" },
+    ],
+  });
+  services.push({
+    namespace: "default",
+    name: "kubernetes",
+    labels: { component: "apiserver", provider: "kubernetes" },
+    outside: "kubernetesApi",
+    ports: [{ name: "https", port: 443, targetPort: egress.kubernetesApi.ports[0] ?? 443, protocol: "TCP" }],
+  });
   const made = operated(placed);
   pods.push(...made.pods);
   services.push(...made.services.map((s) => ({ ...s, labels: {} })));
   made.serviceAccounts.forEach((sa, id) => serviceAccounts.set(id, sa));
-  // Envoy Gateway runs each Gateway's proxies in the controller's namespace.
-  const controller = placed.find((p) =>
-    podTemplateOf(typeToken(p.object.apiVersion, p.object.kind), p.object as KubernetesProps)?.spec.containers?.some(
-      (c) => /envoyproxy\/gateway(:|@)/.test(c.image ?? ""),
-    ),
-  );
   for (const { object, namespace } of placed) {
-    if (object.kind === "Gateway" && object.apiVersion.startsWith("gateway.networking.k8s.io/") && controller)
-      pods.push(ENVOY_PROXY.pod(object, namespace, controller.namespace));
+    if (
+      object.kind === "Gateway" &&
+      object.apiVersion.startsWith("gateway.networking.k8s.io/") &&
+      envoyControllerNamespace
+    )
+      pods.push(ENVOY_PROXY.pod(object, namespace, envoyControllerNamespace));
   }
 
   for (const p of [...pods, ...services, ...policies.map((x) => ({ namespace: x.metadata.namespace ?? "" }))])
@@ -240,9 +245,9 @@ export function endpointsOf(
     return Number.isNaN(target) ? [] : [{ peer: { external: model.outside[service.outside] }, port: target }];
   }
   if (!service.selector) return [];
-  const selector = service.selector;
+  const selector = { matchLabels: service.selector };
   return model.pods
-    .filter((p) => p.namespace === service.namespace && Object.entries(selector).every(([k, v]) => p.labels[k] === v))
+    .filter((p) => p.namespace === service.namespace && selects(selector, p.labels))
     .flatMap((pod) => {
       const target =
         typeof port.targetPort === "number" || /^\d+$/.test(String(port.targetPort))

@@ -36,8 +36,6 @@ export interface FlowReport {
   nodes: { namespaces: Record<string, string[]>; outside: string[] };
 }
 
-const label = (peer: Peer) => ("pod" in peer ? peer.pod.id : `outside:${peer.external.id}`);
-
 function judge(model: FlowModel, flow: Flow): Pick<JudgedFlow, "allowed" | "egress" | "ingress"> {
   const v = evaluate(model, flow);
   const side = (s: typeof v.egress) => (!s ? "n/a" : !s.isolated ? "open" : s.allowedBy);
@@ -49,13 +47,12 @@ export function analyzeFlows(model: FlowModel): FlowReport {
   const judged = required.map((r) => ({
     kind: r.kind,
     why: r.why,
-    from: label(r.from),
-    to: label(r.to),
+    from: peerId(r.from),
+    to: peerId(r.to),
     port: r.port,
     protocol: r.protocol,
     ...judge(model, r),
   }));
-  const needed = new Set(judged.map((f) => `${f.from} ${f.to} ${f.port}/${f.protocol}`));
 
   // Every pod and outside address to every port a pod declares, and to every outside address's
   // ports: an allowed flow that some policy opens on purpose (an isolated side) and no requirement
@@ -82,7 +79,8 @@ export function analyzeFlows(model: FlowModel): FlowReport {
       [...ports].map((port) => ({ peer: { external } as Peer, port, protocol: "TCP" as Protocol })),
     ),
   ];
-  // A requirement on any purpose at an address explains a flow to or from that address.
+  // A requirement explains a flow between the same ends; on any purpose at an address, a flow to
+  // or from that address.
   const addressOf = new Map(outside.map((o) => [`outside:${o.id}`, o.address]));
   const normal = (id: string) => (addressOf.has(id) ? `address:${addressOf.get(id)}` : id);
   const neededByAddress = new Set(judged.map((f) => `${normal(f.from)} ${normal(f.to)} ${f.port}/${f.protocol}`));
@@ -91,17 +89,17 @@ export function analyzeFlows(model: FlowModel): FlowReport {
     for (const to of destinations) {
       if ("external" in from && "external" in to.peer) continue;
       if (peerId(from) === peerId(to.peer)) continue;
-      const key = `${label(from)} ${label(to.peer)} ${to.port}/${to.protocol}`;
-      if (needed.has(key)) continue;
-      const fromAddress = "external" in from ? `address:${from.external.address}` : label(from);
-      const toAddress = "external" in to.peer ? `address:${to.peer.external.address}` : label(to.peer);
+      const fromAddress = "external" in from ? `address:${from.external.address}` : peerId(from);
+      const toAddress = "external" in to.peer ? `address:${to.peer.external.address}` : peerId(to.peer);
       if (neededByAddress.has(`${fromAddress} ${toAddress} ${to.port}/${to.protocol}`)) continue;
       const v = evaluate(model, { from, to: to.peer, port: to.port, protocol: to.protocol });
       const explicit = [v.egress, v.ingress].some((s) => s?.isolated && s.allowedBy.length);
       if (!v.allowed || !explicit) continue;
       const ns = "pod" in to.peer ? to.peer.pod.namespace : "outside";
       const by = [...(v.egress?.allowedBy ?? []), ...(v.ingress?.allowedBy ?? [])];
-      (unexplained[ns] ??= []).push(`${label(from)} → ${label(to.peer)}:${to.port}/${to.protocol} (${by.join(", ")})`);
+      (unexplained[ns] ??= []).push(
+        `${peerId(from)} → ${peerId(to.peer)}:${to.port}/${to.protocol} (${by.join(", ")})`,
+      );
     }
   }
   const namespaces: Record<string, string[]> = {};

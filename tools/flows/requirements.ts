@@ -56,8 +56,9 @@ export function requiredFlows(model: FlowModel): { required: Requirement[]; prob
       const w = model.workloads.get(p.id);
       return w && pred(w.object);
     });
-  const containers = (o: KubeObject): Spec[] =>
-    (podTemplateOf(typeToken(o.apiVersion, o.kind), o as KubernetesProps)?.spec.containers ?? []) as Spec[];
+  const podSpec = (o: KubeObject): Spec =>
+    (podTemplateOf(typeToken(o.apiVersion, o.kind), o as KubernetesProps)?.spec ?? {}) as Spec;
+  const containers = (o: KubeObject): Spec[] => (podSpec(o)["containers"] ?? []) as Spec[];
 
   const image = (pattern: RegExp) => (o: KubeObject) => containers(o).some((c) => pattern.test(String(c["image"])));
   const args = (o: KubeObject) =>
@@ -331,13 +332,6 @@ export function requiredFlows(model: FlowModel): { required: Requirement[]; prob
       }
     }
   }
-  for (const { object, namespace } of objects("Cluster", "postgresql.cnpg.io")) {
-    if (!spec(object)["backup"]?.barmanObjectStore) continue;
-    const instances = model.pods.filter(
-      (p) => p.labels["cnpg.io/cluster"] === object.metadata.name && p.namespace === namespace,
-    );
-    toOutside("egress", `${where(object, namespace)} (backups)`, instances, model.outside.objectStore);
-  }
   for (const { object, namespace } of objects("Alertmanager", "monitoring.coreos.com")) {
     const pods = model.pods.filter((p) => p.id === `${namespace}/alertmanager-${object.metadata.name}`);
     toOutside("egress", `${where(object, namespace)} (receivers)`, pods, model.outside.alerting);
@@ -346,19 +340,20 @@ export function requiredFlows(model: FlowModel): { required: Requirement[]; prob
     const text = Object.values((object["data"] ?? {}) as Record<string, string>).join("\n");
     if (!/\[OUTPUT\][^[]*Name\s+(opensearch|es)\b/i.test(text)) continue;
     const shippers = podsOf((o) =>
-      ((podTemplateOf(typeToken(o.apiVersion, o.kind), o as KubernetesProps)?.spec.volumes ?? []) as Spec[]).some(
-        (v) => v["configMap"]?.name === object.metadata.name,
-      ),
+      ((podSpec(o)["volumes"] ?? []) as Spec[]).some((v) => v["configMap"]?.name === object.metadata.name),
     ).filter((p) => p.namespace === namespace);
     toOutside("egress", `${where(object, namespace)} (log output)`, shippers, model.outside.logs);
   }
   // CloudNativePG: the operator asks each instance manager for its status (8000); instances stream
-  // WAL from the primary, and any of them may become it (5432 among instances).
+  // WAL from the primary, and any of them may become it (5432 among instances); backups go to the
+  // object store.
   for (const { object, namespace } of objects("Cluster", "postgresql.cnpg.io")) {
     const why = where(object, namespace);
     const instances = model.pods.filter(
       (p) => p.namespace === namespace && p.labels["cnpg.io/cluster"] === object.metadata.name,
     );
+    if (spec(object)["backup"]?.barmanObjectStore)
+      toOutside("egress", `${why} (backups)`, instances, model.outside.objectStore);
     for (const operator of podsOf(image(/cloudnative-pg\/cloudnative-pg/)))
       for (const pod of instances) need("operator", `${why} (instance status)`, { pod: operator }, { pod }, 8000);
     if (Number(spec(object)["instances"] ?? 1) > 1)
