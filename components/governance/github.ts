@@ -46,9 +46,7 @@ export class GitHubGovernance extends pulumi.ComponentResource {
     const repository = cfg.repository;
     const env = args.environment;
 
-    const teamIds = cfg.reviewers.map((slug) =>
-      github.getTeamOutput({ slug, summaryOnly: true }, { parent: this, provider }).id.apply(Number),
-    );
+    const teamIds = cfg.reviewers.map((slug) => this.teamId(slug, provider));
     const environment = new github.RepositoryEnvironment(
       `${name}-environment`,
       {
@@ -96,6 +94,11 @@ export class GitHubGovernance extends pulumi.ComponentResource {
     this.requiredChecks = requiredChecks();
     if (cfg.manageRepository) this.repositoryWide(name, args, child);
     this.registerOutputs({ requiredChecks: this.requiredChecks });
+  }
+
+  /** A team's numeric id, which environments and rulesets take, looked up by its slug. */
+  private teamId(slug: string, provider: pulumi.ProviderResource | undefined): pulumi.Output<number> {
+    return github.getTeamOutput({ slug, summaryOnly: true }, { parent: this, provider }).id.apply(Number);
   }
 
   /** Settings no two stacks may both own: the repository, CODEOWNERS, the rulesets. */
@@ -199,9 +202,7 @@ export class GitHubGovernance extends pulumi.ComponentResource {
     repo: github.Repository,
     opts: pulumi.CustomResourceOptions,
   ): void {
-    const teams = args.config.releaseManagers.map((slug) =>
-      github.getTeamOutput({ slug, summaryOnly: true }, { parent: this, provider: opts.provider }).id.apply(Number),
-    );
+    const teams = args.config.releaseManagers.map((slug) => this.teamId(slug, opts.provider));
     new github.RepositoryRuleset(
       `${name}-ruleset-release-tags`,
       {
