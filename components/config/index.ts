@@ -507,15 +507,19 @@ export function loadConfig(): StackConfig {
   );
 }
 
+/** A stack file's encrypted value: `{ secure: <ciphertext> }`, as `pulumi config set --secret` writes it. */
+export function isSecureValue(value: unknown): value is { secure: string } {
+  return typeof value === "object" && value !== null && Object.keys(value).join() === "secure";
+}
+
 /**
  * The leaves of secret keys that a stack file's `config` holds in plain text beside `secure:` ones
  * (`pulumi config set --path` without `--secret` on a key declared secret), as `doc-rag:key.path`.
  */
 export function plainSecretLeaves(fileConfig: Record<string, unknown>): string[] {
-  const isSecure = (v: unknown) => typeof v === "object" && v !== null && Object.keys(v).length === 1 && "secure" in v;
   /** [path, secure] for every leaf below `value`. */
   const leaves = (value: unknown, path: string[]): [string[], boolean][] =>
-    isSecure(value)
+    isSecureValue(value)
       ? [[path, true]]
       : typeof value === "object" && value !== null
         ? Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]))

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { offlinePlaceholder } from "../../components/config";
+import { isSecureValue, offlinePlaceholder } from "../../components/config";
 
 export interface StackConfigInput {
   project: string;
@@ -35,16 +35,14 @@ function readYaml(file: string): Record<string, unknown> {
 
 const PROTOTYPE_PARTS = new Set(["__proto__", "constructor", "prototype"]);
 
-function isSecure(value: unknown): value is { secure: string } {
-  return typeof value === "object" && value !== null && Object.keys(value).join() === "secure";
-}
-
 function hasSecureLeaf(value: unknown): boolean {
-  return isSecure(value) || (typeof value === "object" && value !== null && Object.values(value).some(hasSecureLeaf));
+  return (
+    isSecureValue(value) || (typeof value === "object" && value !== null && Object.values(value).some(hasSecureLeaf))
+  );
 }
 
 function withLeafPlaceholders(value: unknown, key: string, path: string[]): unknown {
-  if (isSecure(value)) return secretPlaceholder(key, path);
+  if (isSecureValue(value)) return secretPlaceholder(key, path);
   if (Array.isArray(value)) return value.map((v, i) => withLeafPlaceholders(v, key, [...path, String(i)]));
   if (typeof value === "object" && value !== null)
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withLeafPlaceholders(v, key, [...path, k])]));
@@ -148,7 +146,7 @@ export function readStackConfig(root: string, stack: string): StackConfigInput {
   const secretKeys: string[] = [];
   for (const [rawKey, value] of Object.entries(entries)) {
     const key = namespaced(project, rawKey);
-    if (isSecure(value)) {
+    if (isSecureValue(value)) {
       config[key] = secretPlaceholder(key);
       secretKeys.push(key);
     } else if (hasSecureLeaf(value)) {
