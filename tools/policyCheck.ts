@@ -169,11 +169,14 @@ export function manifestTargets(file: string): Target[] {
 }
 
 /** The Pod Security version each namespace in the input enforces (its enforce-version label). */
+const ENFORCE_VERSION = "pod-security.kubernetes.io/enforce-version";
+
 function namespaceVersions(files: string[]): Map<string, string> {
   const versions = new Map<string, string>();
-  for (const file of files)
+  // Only a file that names the label can hold one: the rest are not parsed twice.
+  for (const file of files.filter((f) => fs.readFileSync(f, "utf8").includes(ENFORCE_VERSION)))
     for (const { object } of documentsOf(file)) {
-      const label = object.metadata?.labels?.["pod-security.kubernetes.io/enforce-version"];
+      const label = object.metadata?.labels?.[ENFORCE_VERSION];
       if (object.kind === "Namespace" && typeof object.metadata?.name === "string" && typeof label === "string")
         versions.set(object.metadata.name, label);
     }
