@@ -15,26 +15,21 @@ import {
   type FlowReport,
 } from "../tools/flows/report";
 import type { KubeObject, Placed } from "../tools/renderChecks";
-import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets, type StackRun } from "./harness";
+import { ofType, PROJECT_ROOT, runStack } from "./harness";
 import { main as flowsMain } from "../tools/flows";
+import { programObjects } from "../tools/render";
 import { captureConsole } from "./harness/console";
 import { launch, runToolOn } from "./harness/tools";
 
 const STACKS = ["dev", "pr", "staging", "production"] as const;
 const options = (stack: string) => (stack === "pr" ? { configFrom: "pr" } : {});
 
-const own = (run: StackRun): Placed[] =>
-  kubernetesObjects(run).map(({ object }) => {
-    const o = unwrapSecrets<KubeObject>(object);
-    return { object: o, namespace: o.metadata.namespace ?? "" };
-  });
-
 /** The program's own objects, judged alone (what `npm test` can see without the charts). */
 async function programFlows(stack: string, extra: Placed[] = [], drop: string[] = []): Promise<FlowReport> {
   const run = await runStack(stack, options(stack));
   assert.equal(run.error, undefined, run.error?.message);
   const chartNamespaces = ofType(run, HELM_RELEASE).map((r) => String(r.inputs["namespace"]));
-  const placed = [...own(run), ...extra].filter(
+  const placed = [...programObjects(run), ...extra].filter(
     (p) => !(p.object.kind === "NetworkPolicy" && drop.includes(p.object.metadata.name)),
   );
   return analyzeFlows(buildModel(placed, modelConfigFor(PROJECT_ROOT, stack), { chartNamespaces }));

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { helmBinary } from "../tools/helm";
 import { modelConfigFor } from "../tools/flows/report";
-import { renderRelease, renderStack, type RenderRequest } from "../tools/render";
+import { programObjects, renderRelease, renderStack, type RenderRequest } from "../tools/render";
 import {
   imageFindings,
   namespaceUsage,
@@ -15,7 +15,7 @@ import {
   type KubeObject,
   type Placed,
 } from "../tools/renderChecks";
-import { kubernetesObjects, PROJECT_ROOT, runStack, unwrapSecrets } from "./harness";
+import { PROJECT_ROOT, runStack } from "./harness";
 import { deadValuePaths } from "./harness/chartData";
 
 const FIXTURE = path.join(PROJECT_ROOT, "test", "fixtures", "charts", "gate-fixture");
@@ -167,9 +167,11 @@ describe("the program's own workloads against their namespaces' quotas (no chart
   for (const stack of ["dev", "pr", "staging", "production"]) {
     it(`${stack}: fit at minimum and at every autoscaler's maximum plus a surge pod`, async () => {
       const run = await runStack(stack, stack === "pr" ? { configFrom: "pr" } : {});
-      const own = kubernetesObjects(run).map(({ object }) => unwrapSecrets<KubeObject>(object));
-      const placed = own.map((object) => ({ object, namespace: object.metadata.namespace ?? "" }));
-      const { findings } = quotaFit(own, placed);
+      const placed = programObjects(run);
+      const { findings } = quotaFit(
+        placed.map((p) => p.object),
+        placed,
+      );
       assert.deepEqual(
         findings.map((f) => `${f.namespace}: ${f.message}`),
         [],

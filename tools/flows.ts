@@ -13,14 +13,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHARTS, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
-import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets } from "../test/harness";
+import { ofType, PROJECT_ROOT, runStack } from "../test/harness";
 import { buildModel } from "./flows/model";
 import { analyzeFlows, flowMatrix, modelConfigFor, writeFlows, type FlowReport } from "./flows/report";
 import { cachedChart, defaultChartsDir } from "./helm";
-import { renderStack } from "./render";
+import { programObjects, renderStack } from "./render";
 import { checkOut, prepareOut, recordWritten } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
-import type { KubeObject } from "./renderChecks";
 
 const USAGE = "usage: npm run flows -- <stack> [--charts DIR | --own] [--out DIR] [--json] [--config key=value ...]";
 
@@ -53,10 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       await renderStack(run, charts, out, modelConfig);
       report = JSON.parse(fs.readFileSync(path.join(out, "flows.json"), "utf8")) as FlowReport;
     } else {
-      const placed = kubernetesObjects(run).map(({ object }) => {
-        const o = unwrapSecrets<KubeObject>(object);
-        return { object: o, namespace: o.metadata.namespace ?? "" };
-      });
+      const placed = programObjects(run);
       const chartNamespaces = ofType(run, HELM_RELEASE).map((r) => String(r.inputs["namespace"]));
       report = analyzeFlows(buildModel(placed, modelConfig, { chartNamespaces }));
       prepareOut(out, "flows");

@@ -133,6 +133,14 @@ export interface RenderReport {
   findings: Finding[];
 }
 
+/** The program's own Kubernetes objects, secrets in plaintext, each with its namespace. */
+export function programObjects(run: StackRun): Placed[] {
+  return kubernetesObjects(run).map(({ object }) => {
+    const o = unwrapSecrets<KubeObject>(object);
+    return { object: o, namespace: o.metadata.namespace ?? "" };
+  });
+}
+
 /** Renders every release of a run from the chart cache and checks the result with the plan. */
 export async function renderStack(
   run: StackRun,
@@ -140,7 +148,8 @@ export async function renderStack(
   out: string,
   modelConfig: ModelConfig,
 ): Promise<RenderReport> {
-  const own = kubernetesObjects(run).map(({ object }) => unwrapSecrets<KubeObject>(object));
+  const placed = programObjects(run);
+  const own = placed.map((p) => p.object);
   const namespaces = own.filter((o) => o.kind === "Namespace");
   const levels = new Map(
     namespaces.map((n) => [n.metadata.name, n.metadata.labels?.["pod-security.kubernetes.io/enforce"] ?? "restricted"]),
@@ -183,7 +192,6 @@ export async function renderStack(
     for (const crd of objects.filter((o) => o.kind === "CustomResourceDefinition"))
       servedApis(crd).forEach((a) => apis.add(a));
   }
-  const placed: Placed[] = own.map((object) => ({ object, namespace: object.metadata.namespace ?? "" }));
   const findings: Finding[] = [];
   const report: RenderReport = { stack: run.stack, charts: chartsDir, releases: [], quotas: {}, findings };
   fs.mkdirSync(path.join(out, "rendered"), { recursive: true });
