@@ -18,7 +18,7 @@ import { buildModel } from "./flows/model";
 import { analyzeFlows, flowMatrix, modelConfigFor, writeFlows, type FlowReport } from "./flows/report";
 import { cachedChart, defaultChartsDir } from "./helm";
 import { programObjects, renderStack } from "./render";
-import { checkOut, prepareOut, recordWritten } from "./outDir";
+import { checkOut, outDirOf, prepareOut, recordWritten } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
 
 const USAGE = "usage: npm run flows -- <stack> [--charts DIR | --own] [--out DIR] [--json] [--config key=value ...]";
@@ -31,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { stack } = args;
   const overrides = args.config;
-  const out = path.resolve(args.out ?? path.join(PROJECT_ROOT, ".plan", stack));
+  const out = outDirOf(stack, args.out);
   const outProblem = checkOut(out);
   if (outProblem) {
     console.error(outProblem);

@@ -5,6 +5,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { PROJECT_ROOT } from "../test/harness/paths";
+
+/** Where a tool writes for a stack: --out, else .plan/<stack> in the project. */
+export function outDirOf(stack: string, given: string | undefined): string {
+  return path.resolve(given ?? path.join(PROJECT_ROOT, ".plan", stack));
+}
 
 const MARKER = ".doc-rag-output";
 /** What the tools write at the top of an output directory; a directory holding only these is theirs. */

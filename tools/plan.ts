@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { checkOut, prepareOut, recordWritten } from "./outDir";
+import { checkOut, outDirOf, prepareOut, recordWritten } from "./outDir";
 import { stringify } from "yaml";
 import { PACK_NAME, policies } from "../policies/pack";
 import { parseConfig } from "../components/config";
@@ -57,7 +57,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   return {
     stack,
     overrides: values.config ?? [],
-    out: path.resolve(values.out ?? path.join(PROJECT_ROOT, ".plan", stack)),
+    out: outDirOf(stack, values.out),
     json: values.json ?? false,
   };
 }

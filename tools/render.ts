@@ -24,7 +24,7 @@ import { deadValuePaths } from "../test/harness/chartData";
 import { buildModel, type ModelConfig } from "./flows/model";
 import { analyzeFlows, flowFindings, modelConfigFor, writeFlows } from "./flows/report";
 import { cachedChart, defaultChartsDir, helmBinary } from "./helm";
-import { checkOut, prepareOut, recordWritten } from "./outDir";
+import { checkOut, outDirOf, prepareOut, recordWritten } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
 import {
   imageFindings,
@@ -259,7 +259,7 @@ export async function main(argv: string[]): Promise<number> {
   const args = parseStackArgs(argv, USAGE);
   if (!args) return 2;
   const { stack } = args;
-  const out = path.resolve(args.out ?? path.join(PROJECT_ROOT, ".plan", stack));
+  const out = outDirOf(stack, args.out);
   const outProblem = checkOut(out);
   if (outProblem) {
     console.error(outProblem);
