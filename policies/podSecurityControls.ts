@@ -74,12 +74,9 @@ const SYSCTLS_SINCE: [number, string[]][] = [
 ];
 
 /** The sysctls baseline allows at a version: the list grew in v1.27, v1.29, v1.32 and v1.37. */
-export function safeSysctls(minor: number = NEWEST_MINOR): Set<string> {
+function safeSysctls(minor: number): Set<string> {
   return new Set(SYSCTLS_SINCE.filter(([since]) => minor >= since).flatMap(([, names]) => names));
 }
-
-/** Namespaced sysctls isolated from other pods on the node, at the newest version. */
-export const SAFE_SYSCTLS = safeSysctls();
 
 const SELINUX_TYPES = new Set(["", "container_t", "container_init_t", "container_kvm_t"]);
 /** v1.31 added container_engine_t. */
