@@ -148,7 +148,6 @@ export class PostgresDatabase extends pulumi.ComponentResource {
     rule("to-kubernetes-api", {
       name: "postgres-to-kubernetes-api",
       podLabels: instances,
-      direction: "egress",
       ...toEndpoint(api),
     });
     if (!shared) {
@@ -163,7 +162,6 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       rule("operator-to-kubernetes-api", {
         name: "cnpg-operator-to-kubernetes-api",
         podLabels: operatorPods,
-        direction: "egress",
         ...toEndpoint(api),
       });
       rule("webhook-from-kubernetes-api", {
@@ -185,7 +183,6 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       rule("to-object-store", {
         name: "postgres-to-object-store",
         podLabels: instances,
-        direction: "egress",
         ...toEndpoint(args.egress.objectStore),
       });
     }

@@ -260,7 +260,6 @@ export class Edge extends pulumi.ComponentResource {
     gw("to-kubernetes-api", {
       name: "gateway-to-kubernetes-api",
       podLabels: {},
-      direction: "egress",
       ...toEndpoint(args.egress.kubernetesApi),
     });
     // cert-manager: the API server, its webhook, and Let's Encrypt.
@@ -269,13 +268,11 @@ export class Edge extends pulumi.ComponentResource {
     cm("to-kubernetes-api", {
       name: "cert-manager-to-kubernetes-api",
       podLabels: certManagerPods,
-      direction: "egress",
       ...toEndpoint(args.egress.kubernetesApi),
     });
     cm("to-acme", {
       name: "cert-manager-to-acme",
       podLabels: certManagerPods,
-      direction: "egress",
       ...toEndpoint(args.egress.acme),
     });
     if (args.publicCertificate) {
@@ -287,7 +284,6 @@ export class Edge extends pulumi.ComponentResource {
       cm("acme-self-check", {
         name: "cert-manager-acme-self-check",
         podLabels: controller,
-        direction: "egress",
         ...toEndpoint(args.egress.gatewayAddress),
       });
       cm("acme-self-check-in-cluster", {

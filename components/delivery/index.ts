@@ -203,7 +203,6 @@ export class Delivery extends pulumi.ComponentResource {
     rule("to-kubernetes-api", {
       name: "delivery-to-kubernetes-api",
       podLabels: {},
-      direction: "egress",
       ...toEndpoint(args.egress.kubernetesApi),
     });
     rule("to-prometheus", {

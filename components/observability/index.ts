@@ -127,19 +127,16 @@ export class Observability extends pulumi.ComponentResource {
     rule("prometheus-scrapes-nodes", {
       name: "prometheus-scrapes-nodes",
       podLabels: PROMETHEUS_PODS,
-      direction: "egress",
       ...toEndpoint(args.egress.nodes),
     });
     rule("to-kubernetes-api", {
       name: "monitoring-to-kubernetes-api",
       podLabels: {},
-      direction: "egress",
       ...toEndpoint(args.egress.kubernetesApi),
     });
     rule("alertmanager-to-receivers", {
       name: "alertmanager-to-receivers",
       podLabels: ALERTMANAGER_PODS,
-      direction: "egress",
       ...toEndpoint(args.egress.alerting),
     });
     for (const [suffix, podLabels, port] of [
@@ -176,7 +173,6 @@ export class Observability extends pulumi.ComponentResource {
     agentRule("falco-to-artifacts", {
       name: "falco-to-artifacts",
       podLabels: { "app.kubernetes.io/name": "falco" },
-      direction: "egress",
       ...toEndpoint(args.egress.artifacts),
     });
     // Logs are shipped where a stack names its OpenSearch; dev, on a laptop, has none to ship to.
@@ -190,13 +186,11 @@ export class Observability extends pulumi.ComponentResource {
       agentRule("fluent-bit-to-opensearch", {
         name: "fluent-bit-to-opensearch",
         podLabels: fluentBit,
-        direction: "egress",
         ...toEndpoint(args.egress.logs),
       });
       agentRule("fluent-bit-to-kubernetes-api", {
         name: "fluent-bit-to-kubernetes-api",
         podLabels: fluentBit,
-        direction: "egress",
         ...toEndpoint(args.egress.kubernetesApi),
       });
     }

@@ -78,9 +78,9 @@ export function trafficRules(
   return (suffix, rule) => allowTraffic(`${prefix}-${suffix}`, { ...rule, namespace, labels }, { parent });
 }
 
-/** The peers and ports of an address outside the cluster, as a rule's destination. */
-export function toEndpoint(endpoint: Endpoint): Pick<Rule, "peers" | "ports"> {
-  return { peers: [{ cidrs: endpoint.cidrs }], ports: endpoint.ports };
+/** An egress rule's direction, peers and ports toward an address outside the cluster. */
+export function toEndpoint(endpoint: Endpoint): Pick<Rule, "direction" | "peers" | "ports"> {
+  return { direction: "egress", peers: [{ cidrs: endpoint.cidrs }], ports: endpoint.ports };
 }
 
 /** Lets every pod of the namespace talk to every other, both ways (`<name>-ingress`, `<name>-egress`). */

@@ -88,13 +88,11 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
     policy("to-kubernetes-api", {
       name: "external-secrets-to-kubernetes-api",
       podLabels: allPods,
-      direction: "egress",
       ...toEndpoint(api),
     });
     policy("to-vault", {
       name: "external-secrets-to-vault",
       podLabels: controller,
-      direction: "egress",
       ...toEndpoint(args.egress.vault),
     });
     policy("webhook-from-kubernetes-api", {
