@@ -136,7 +136,7 @@ export const secretsBackend = secrets.backend;
 export const endpoints = dataEndpoints(data);
 export const tracingEndpoint = observability?.tracingEndpoint;
 export const apiHost = delivery.apiHost;
-/** The image each service runs, as resolved to a digest. */
+/** The image each service runs: by digest (dev may run a tag it has no digest for). */
 export const images = pulumi.all(
   Object.fromEntries(Object.entries(delivery.services).map(([name, service]) => [name, service.image])),
 );

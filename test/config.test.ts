@@ -3,8 +3,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import * as os from "node:os";
-import { CONFIG_KEYS, ConfigError, offlinePlaceholder, parseConfig, plainSecretLeaves } from "../components/config";
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  offlinePlaceholder,
+  parseConfig,
+  placeholderRelease,
+  plainSecretLeaves,
+} from "../components/config";
 import { PROJECT_ROOT, readStackConfig, runStack } from "./harness";
+import { DOC_RAG_SERVICES } from "../components/services";
 
 interface BadCase {
   what: string;
@@ -13,10 +21,11 @@ interface BadCase {
   expect: RegExp[];
 }
 
-/** What staging and production need beside the environment and a cluster: Vault, and a log sink. */
+/** What staging and production need beside the environment and a cluster: Vault, a log sink, a release. */
 const VAULT = {
   "doc-rag:vault": JSON.stringify({ address: "https://vault.example.org", kubernetesHost: "https://k8s.example.org" }),
   "doc-rag:observability": JSON.stringify({ logs: { host: "opensearch.example.org" } }),
+  "doc-rag:release": JSON.stringify(placeholderRelease()),
 };
 const PRODUCTION_MINIMUM = {
   "doc-rag:environment": "production",
@@ -276,6 +285,33 @@ describe("stack config validation", () => {
     );
   });
 
+  it("refuses staging or production without digests (nothing resolves a tag at preview), naming how to set them", () => {
+    const noRelease: Record<string, string> = { ...PRODUCTION_MINIMUM };
+    delete noRelease["doc-rag:release"];
+    const message = parseConfigOf(noRelease);
+    assert.match(
+      message,
+      /^ {2}- doc-rag:release: is required; must be set in production, or services\.<name>\.image\.digest for api, chunker, embedder, retriever, query-processor, response-generator: /m,
+    );
+    assert.match(message, /pulumi config set --path 'doc-rag:services\.api\.image\.digest' sha256:<64 hex digits>/);
+    const digests = Object.fromEntries(
+      DOC_RAG_SERVICES.map((s) => [s, { image: { digest: `sha256:${"b".repeat(64)}` } }]),
+    );
+    const pinned = parseConfig({ ...noRelease, "doc-rag:services": JSON.stringify(digests) });
+    assert.equal(pinned.services.api.image.digest, `sha256:${"b".repeat(64)}`);
+    // dev runs a tag it has no digest for: a laptop's kind cluster runs images no registry serves.
+    assert.equal(parseConfig({ "doc-rag:environment": "dev" }).services.api.image.digest, undefined);
+  });
+
+  it("stands in for the release of a stack file's ESC environment offline, and says so", () => {
+    const input = readStackConfig(PROJECT_ROOT, "production");
+    assert.deepEqual(input.environments, ["doc-rag/production-release"]);
+    const release = JSON.parse(input.config["doc-rag:release"] ?? "{}") as { version: string };
+    assert.deepEqual(release, placeholderRelease());
+    assert.deepEqual(readStackConfig(PROJECT_ROOT, "dev").environments, []);
+    assert.equal(readStackConfig(PROJECT_ROOT, "dev").config["doc-rag:release"], undefined);
+  });
+
   it("accepts the Vault token as a secret and never prints a secret value", () => {
     const token = "hvs.do-not-print-me";
     const withToken = { ...PRODUCTION_MINIMUM, "doc-rag:vaultToken": token };
@@ -337,24 +373,39 @@ describe("stack config validation", () => {
   });
 });
 
-describe("Pulumi.yaml documents every config key", () => {
+describe("Pulumi.yaml documents every config key, and the real CLI requires only what the schema does", () => {
   const projectFile = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8");
-  const declared = (parse(projectFile) as { config: Record<string, { type: string; description: string }> }).config;
+  const declared = (
+    parse(projectFile) as { config: Record<string, { type: string; description: string; default?: unknown }> }
+  ).config;
 
   for (const [name, key] of Object.entries(CONFIG_KEYS)) {
-    it(`documents ${name} with its type and description`, () => {
+    // The CLI refuses a stack that lacks a declared key without a default ("missing configuration
+    // values"), so a key is declared only if the schema requires it or gives it a default.
+    const unset = key.schema.safeParse(undefined);
+    const required = !unset.success;
+    const schemaDefault = unset.success ? unset.data : undefined;
+    it(`documents ${name} with its type and description${required ? " (required)" : ""}`, () => {
       if (key.kind === "object") {
         // Pulumi's project schema has no object type: object keys are listed in a comment.
         assert.ok(
           projectFile.includes(`#   ${name} (object): ${key.description}`),
           `Pulumi.yaml lacks the comment line for object key ${name}`,
         );
-      } else {
+      } else if (required || schemaDefault !== undefined) {
         assert.deepEqual(declared[name], {
           type: key.kind,
           description: key.description,
+          ...(schemaDefault !== undefined ? { default: schemaDefault } : {}),
           ...(key.secret ? { secret: true } : {}),
         });
+      } else {
+        assert.equal(declared[name], undefined, `${name} is optional: declared, the CLI would require it`);
+        const kind = key.secret ? `${key.kind}, secret` : key.kind;
+        assert.ok(
+          projectFile.includes(`#   ${name} (${kind}): ${key.description}`),
+          `Pulumi.yaml lacks the comment line for optional key ${name}`,
+        );
       }
     });
   }

@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
-import { find, mockDigest, ofType, runStack, type RecordedResource, type StackRun, type Values } from "./harness";
+import { find, ofType, runStack, type RecordedResource, type StackRun, type Values } from "./harness";
 import { runToolOn } from "./harness/tools";
-import { DOC_RAG_SERVICES } from "../components/services";
+import { DOC_RAG_SERVICES, type DocRagService } from "../components/services";
+import { placeholderRelease } from "../components/config";
 
 const HELM = "kubernetes:helm.sh/v3:Release";
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
@@ -29,9 +30,10 @@ describe("delivery: the services' pod template (production)", () => {
   const container = (svc: string) => byName(runs.production, ROLLOUT, svc)["spec"].template.spec.containers[0];
   const pod = (svc: string) => byName(runs.production, ROLLOUT, svc)["spec"].template.spec;
 
-  it("runs each service from its image by digest, resolved from the configured tag, and shows it in the outputs", () => {
+  it("runs each service by the digest of the release its ESC environment holds (offline: the placeholder), and shows it in the outputs", () => {
+    const release = placeholderRelease();
     for (const svc of SERVICES) {
-      const reference = `ghcr.io/doc-rag/${svc}@${mockDigest(`ghcr.io/doc-rag/${svc}:1.0.0`)}`;
+      const reference = `ghcr.io/doc-rag/${svc}@${release.images[svc as DocRagService]}`;
       assert.equal(container(svc).image, reference);
       assert.equal((runs.production.outputs["images"] as Record<string, string>)[svc], reference);
     }
@@ -416,11 +418,12 @@ describe("delivery: the edge", () => {
 });
 
 describe("delivery: images", () => {
-  it("uses a configured digest as is, without asking the registry", async () => {
+  it("uses a configured digest as is, and dev runs the tag it has no digest for", async () => {
     const digest = `sha256:${"a".repeat(64)}`;
-    const run = await runStack("staging", { overrides: [`doc-rag:services.api.image.digest=${digest}`] });
-    const image = byName(run, ROLLOUT, "api")["spec"].template.spec.containers[0].image;
-    assert.equal(image, `ghcr.io/doc-rag/api@${digest}`);
+    const run = await runStack("dev", { overrides: [`doc-rag:services.api.image.digest=${digest}`] });
+    const image = (svc: string) => byName(run, DEPLOYMENT, svc)["spec"].template.spec.containers[0].image;
+    assert.equal(image("api"), `ghcr.io/doc-rag/api@${digest}`);
+    assert.equal(image("chunker"), "ghcr.io/doc-rag/chunker:1.0.0");
   });
 
   it("runs a recorded release's digest for every service, over each service's own image settings", async () => {

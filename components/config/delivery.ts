@@ -2,6 +2,7 @@
  * The six Doc-RAG services and how they are delivered. Defaults are the original document's
  * (§3.2, §3.3); dev shrinks them to fit a laptop, staging runs fewer replicas.
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { DOC_RAG_SERVICES, type DocRagService } from "../services";
 import { containerResources, dnsSubdomain, strictObject, type CpuMemory } from "./primitives";
@@ -140,4 +141,21 @@ export function withRelease(services: ServicesConfig, release: ReleaseConfig | u
       { ...services[s], image: { ...services[s].image, tag: release.version, digest: release.images[s] } },
     ]),
   ) as ServicesConfig;
+}
+
+/**
+ * What tools that cannot read a stack's ESC environment (the offline plan, the real-engine lane
+ * on a local backend) put in place of the release it holds: version v0.0.0 and, per service, the
+ * sha256 of a text that names it a placeholder, so no one mistakes it for a published image.
+ */
+export function placeholderRelease(): ReleaseConfig {
+  return {
+    version: "v0.0.0",
+    images: Object.fromEntries(
+      DOC_RAG_SERVICES.map((s) => [
+        s,
+        `sha256:${createHash("sha256").update(`doc-rag placeholder release image: ${s}`).digest("hex")}`,
+      ]),
+    ) as ReleaseConfig["images"],
+  };
 }

@@ -27,6 +27,7 @@ export type { PostgresConfig, QdrantConfig, ValkeyConfig } from "./data";
 export type { EgressConfig, Endpoint, VaultConfig } from "./secrets";
 export type { ObservabilityConfig } from "./observability";
 export type { DeliveryConfig, ReleaseConfig, ServiceConfig, ServicesConfig } from "./delivery";
+export { placeholderRelease } from "./delivery";
 export type { GithubConfig } from "./governance";
 export type { ReviewConfig } from "./review";
 export { REVIEW_ROLES, reviewId } from "./review";
@@ -319,6 +320,16 @@ const stackSchema = z
         undefined,
         `must be set in ${cfg.environment} (the OpenSearch that keeps its logs): only dev may ship none`,
       );
+    }
+    if (cfg.environment !== "dev" && !cfg.release) {
+      const undigested = DOC_RAG_SERVICES.filter((s) => !cfg.services[s].image.digest);
+      if (undigested.length > 0) {
+        problem(
+          ["release"],
+          undefined,
+          `must be set in ${cfg.environment}, or services.<name>.image.digest for ${undigested.join(", ")}: images run by digest and nothing resolves a tag at preview. The release workflow writes doc-rag:release into the stack's ESC environment; by hand: pulumi config set --path '${PROJECT}:services.${undigested[0]}.image.digest' sha256:<64 hex digits>`,
+        );
+      }
     }
     if (cfg.environment === "dev" && cfg.github) {
       problem(["github"], cfg.github, "must not be set in dev: dev has no GitHub governance");

@@ -53,7 +53,7 @@ export function serviceNames(name: string, strategy: Strategy, routed: boolean):
  */
 export class DocRagServiceComponent extends pulumi.ComponentResource {
   readonly serviceName: string;
-  /** The image the service runs, by digest. */
+  /** The image the service runs: by digest, or by tag in dev when no digest is set. */
   readonly image: pulumi.Output<string>;
 
   constructor(name: string, args: DocRagServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -69,7 +69,7 @@ export class DocRagServiceComponent extends pulumi.ComponentResource {
       { metadata: meta(`${PROJECT}-${svc}`), automountServiceAccountToken: false },
       child,
     );
-    this.image = imageReference(args.config.image, this);
+    this.image = imageReference(args.config.image);
     const template = podTemplate({
       name: svc,
       labels,

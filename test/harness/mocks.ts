@@ -55,12 +55,6 @@ export const INVOKES: Record<string, (inputs: Record<string, unknown>) => Record
     id: String(Number.parseInt(mockDigest(String(inputs["slug"])).slice(7, 13), 16)),
     name: String(inputs["slug"]),
   }),
-  // The registry's digest for a tag: deterministic per name, so runs compare equal.
-  "docker:index/getRegistryImage:getRegistryImage": (inputs) => ({
-    ...inputs,
-    id: String(inputs["name"]),
-    sha256Digest: mockDigest(String(inputs["name"])),
-  }),
 };
 
 /** The digest the mock registry serves for an image name. */

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { isSecureValue, offlinePlaceholder } from "../../components/config";
+import { isSecureValue, offlinePlaceholder, placeholderRelease } from "../../components/config";
 
 export interface StackConfigInput {
   project: string;
@@ -14,6 +14,8 @@ export interface StackConfigInput {
   config: Record<string, string>;
   /** Keys whose values are secret. */
   secretKeys: string[];
+  /** The ESC environments the stack file imports, which nothing offline can open. */
+  environments: string[];
 }
 
 /**
@@ -141,7 +143,9 @@ export function readStackConfig(root: string, stack: string): StackConfigInput {
       .filter((s): s is string => Boolean(s));
     throw new Error(`unknown stack ${JSON.stringify(stack)}: no ${stackFile}; stacks here: ${known.join(", ")}`);
   }
-  const entries = (readYaml(stackFile)["config"] ?? {}) as Record<string, unknown>;
+  const file = readYaml(stackFile);
+  const entries = (file["config"] ?? {}) as Record<string, unknown>;
+  const environments = Array.isArray(file["environment"]) ? file["environment"].map(String) : [];
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [rawKey, value] of Object.entries(entries)) {
@@ -157,5 +161,8 @@ export function readStackConfig(root: string, stack: string): StackConfigInput {
       config[key] = encode(value);
     }
   }
-  return { project, config, secretKeys };
+  // The release lives in the imported ESC environment (doc-rag/<stack>-release), out of reach here.
+  const release = `${project}:release`;
+  if (environments.length > 0 && config[release] === undefined) config[release] = encode(placeholderRelease());
+  return { project, config, secretKeys, environments };
 }
