@@ -3,6 +3,8 @@
  * way to install one: atomic, so a failed upgrade rolls back instead of leaving half a release.
  * Values are set only after reading the chart's values.yaml at that version.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
@@ -46,6 +48,31 @@ export const CHARTS = {
   valkey: { chart: "valkey", version: "0.9.4", repo: "https://valkey.io/valkey-helm/" },
   qdrant: { chart: "qdrant", version: "1.16.2", repo: "https://qdrant.github.io/qdrant-helm" },
 } as const satisfies Record<string, Chart>;
+
+/**
+ * A chart's folder at its version under a root laid out <chart>/<version>/ (an oci:// chart by its
+ * last path segment): a local chart directory (`npm run charts:pull`), and the upstream chart data.
+ */
+export function chartVersionDir(root: string, chart: Chart): string {
+  return path.join(root, chart.chart.split("/").pop() ?? chart.chart, chart.version);
+}
+
+/**
+ * The chart to install or render from a local chart directory: the archive `helm pull` left in its
+ * <chart>/<version>/ folder, or an unpacked chart (a folder with Chart.yaml, that folder itself or
+ * one level below). Undefined if absent.
+ */
+export function localChart(chartsDir: string, chart: Chart): string | undefined {
+  const dir = chartVersionDir(chartsDir, chart);
+  if (!fs.existsSync(dir)) return undefined;
+  if (fs.existsSync(path.join(dir, "Chart.yaml"))) return dir;
+  for (const entry of fs.readdirSync(dir).sort()) {
+    const full = path.join(dir, entry);
+    if (entry.endsWith(".tgz")) return full;
+    if (fs.existsSync(path.join(full, "Chart.yaml"))) return full;
+  }
+  return undefined;
+}
 
 export interface ReleaseArgs {
   chart: Chart;

@@ -8,8 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import AdmZip from "adm-zip";
-import type { Chart } from "../components/charts";
-import { chartVersionDir } from "../test/harness/chartData";
+import { chartVersionDir, localChart } from "../components/charts";
 
 /** The user's cache folder for this project: $XDG_CACHE_HOME or ~/.cache, then doc-rag-platform. */
 export function cacheDir(): string {
@@ -49,18 +48,5 @@ export function helmBinary(): string {
 /** Where a pinned chart is cached: <charts>/<name>/<version>/. */
 export const chartCacheDir = chartVersionDir;
 
-/**
- * The chart to render from the cache: the archive `helm pull` left there, or an unpacked chart
- * (a folder with Chart.yaml, at the cache folder itself or one level below). Undefined if absent.
- */
-export function cachedChart(chartsDir: string, chart: Chart): string | undefined {
-  const dir = chartCacheDir(chartsDir, chart);
-  if (!fs.existsSync(dir)) return undefined;
-  if (fs.existsSync(path.join(dir, "Chart.yaml"))) return dir;
-  for (const entry of fs.readdirSync(dir).sort()) {
-    const full = path.join(dir, entry);
-    if (entry.endsWith(".tgz")) return full;
-    if (fs.existsSync(path.join(full, "Chart.yaml"))) return full;
-  }
-  return undefined;
-}
+/** The chart to render from the cache (see localChart). */
+export const cachedChart = localChart;

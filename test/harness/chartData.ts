@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import { parse, parseAllDocuments } from "yaml";
-import type { Chart } from "../../components/charts";
+import { chartVersionDir, type Chart } from "../../components/charts";
 import { PROJECT_ROOT } from "./paths";
 
 export const CHART_DATA = process.env["CHART_DATA"] ?? path.resolve(PROJECT_ROOT, "..", "shared", "charts");
@@ -50,14 +50,6 @@ export const FREE_FORM_VALUES: Record<string, string> = {
   dashboards: "Grafana dashboards by provider",
   additionalPrometheusRulesMap: "PrometheusRule groups by name",
 };
-
-/**
- * A chart's folder at its version under a root laid out <chart>/<version>/ (an oci:// chart by its
- * last path segment): the upstream data here, and the chart cache of `npm run charts:pull`.
- */
-export function chartVersionDir(root: string, chart: Chart): string {
-  return path.join(root, chart.chart.split("/").pop() ?? chart.chart, chart.version);
-}
 
 /** The folder of a chart's data at a version, or undefined when there is none. */
 export function chartDataDir(chart: Chart): string | undefined {
