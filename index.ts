@@ -27,13 +27,17 @@ const shared =
   );
 const monitoringCrds = shared
   ? shared.monitoringCrds
-  : new ClusterAddons("addons", { monitoringNamespace: platform.names.monitoring }, { providers: [provider] })
-      .monitoringCrds;
+  : new ClusterAddons(
+      "addons",
+      { monitoringNamespace: platform.names.monitoring, chartsDir: config.chartsDir },
+      { providers: [provider] },
+    ).monitoringCrds;
 
 const secrets = new PlatformSecrets(
   "secrets",
   {
     environment: config.environment,
+    chartsDir: config.chartsDir,
     namespaces: platform.names,
     ownedRoles: ownedRoles(config),
     ...(config.vault ? { vault: config.vault } : {}),
@@ -64,6 +68,7 @@ const observability = shared
       "observability",
       {
         environment: config.environment,
+        chartsDir: config.chartsDir,
         clusterName: config.clusterName,
         namespaces: platform.names,
         dataNamespace: config.namespaces.data.name,
@@ -100,6 +105,7 @@ const delivery = new Delivery(
   "delivery",
   {
     environment: config.environment,
+    chartsDir: config.chartsDir,
     namespaces: platform.names,
     dataNamespace: config.namespaces.data.name,
     monitoringNamespace: config.namespaces.monitoring.name,

@@ -74,7 +74,13 @@ export function localChart(chartsDir: string, chart: Chart): string | undefined 
   return undefined;
 }
 
-export interface ReleaseArgs {
+/** Where a component's charts come from: their repositories, or a local chart directory. */
+export interface ChartSource {
+  /** A local chart directory laid out <chart>/<version>/ (`doc-rag:chartsDir`); unset: the repositories. */
+  chartsDir?: string | undefined;
+}
+
+export interface ReleaseArgs extends ChartSource {
   chart: Chart;
   /** The Helm release name; chart resources are named after it. */
   name: string;
@@ -84,19 +90,28 @@ export interface ReleaseArgs {
   timeoutSeconds?: number;
 }
 
-/** A pinned, atomic Helm release into an existing namespace. */
+/** A pinned, atomic Helm release into an existing namespace, from its repository or a local chart directory. */
 export function pinnedRelease(
   resourceName: string,
   args: ReleaseArgs,
   opts: pulumi.CustomResourceOptions,
 ): k8s.helm.v3.Release {
+  const local = args.chartsDir === undefined ? undefined : localChart(args.chartsDir, args.chart);
+  if (args.chartsDir !== undefined && local === undefined) {
+    // The config refuses a directory that lacks a pinned chart; this guards other callers.
+    throw new Error(`${chartVersionDir(args.chartsDir, args.chart)} holds no chart (npm run charts:pull fills it)`);
+  }
   return new k8s.helm.v3.Release(
     resourceName,
     {
       name: args.name,
-      chart: args.chart.chart,
-      version: args.chart.version,
-      ...(args.chart.repo ? { repositoryOpts: { repo: args.chart.repo } } : {}),
+      ...(local
+        ? { chart: local }
+        : {
+            chart: args.chart.chart,
+            version: args.chart.version,
+            ...(args.chart.repo ? { repositoryOpts: { repo: args.chart.repo } } : {}),
+          }),
       namespace: args.namespace,
       createNamespace: false,
       values: args.values,

@@ -14,6 +14,7 @@ import { deliverySchema, releaseSchema, servicesSchema, withRelease } from "./de
 import { environmentSecretsSchema, githubSchema } from "./governance";
 import { clusterDnsSchema, namespacesSchema } from "./namespaces";
 import { DOC_RAG_SERVICES } from "../services";
+import { CHARTS, localChart, type Chart } from "../charts";
 import { isQuantity, quantityValue } from "../quantity";
 import { dnsLabel, exceeds } from "./primitives";
 import { describeValue, formatIssue, keyPath, SECRET_VALUE } from "./problems";
@@ -111,6 +112,23 @@ export const CONFIG_KEYS = {
     "string",
     dnsLabel.default("standard"),
     "StorageClass for persistent volumes (the original document uses fast-ssd).",
+  ),
+  chartsDir: key(
+    "string",
+    z
+      .string({ error: "must be a string" })
+      .min(1, "must not be empty")
+      .transform((dir) => path.resolve(dir))
+      .superRefine((dir, ctx) => {
+        const missing = (Object.values(CHARTS) as Chart[]).filter((c) => localChart(dir, c) === undefined);
+        if (missing.length > 0)
+          ctx.addIssue({
+            code: "custom",
+            message: `must hold every pinned chart laid out <chart>/<version>/ (npm run charts:pull -- --charts ${dir} fills it); missing: ${missing.map((c) => `${c.chart} ${c.version}`).join(", ")}`,
+          });
+      })
+      .optional(),
+    "A local chart directory, laid out <chart>/<version>/ as `npm run charts:pull` fills it: every Helm release installs from it instead of its repository (air-gapped clusters, mirrors). Default: the charts' repositories.",
   ),
   protectStatefulResources: key(
     "boolean",

@@ -1,9 +1,10 @@
+import type { ChartSource } from "../charts";
 import type * as pulumi from "@pulumi/pulumi";
 import type { EgressConfig } from "../config";
 import { trafficRules } from "../platform/networkPolicy";
 
 /** What every data service is given by the composition root. */
-export interface DataServiceArgs {
+export interface DataServiceArgs extends ChartSource {
   /** The data namespace's name (known from config, so endpoints are plain strings). */
   namespace: string;
   applicationNamespace: pulumi.Input<string>;

@@ -34,6 +34,7 @@ export function dataServices(
     protect: config.protectStatefulResources,
     highAvailability: config.environment === "production",
     egress: config.egress,
+    chartsDir: config.chartsDir,
     monitoringCrds,
   };
   // The namespace must exist before anything is installed into it.

@@ -80,6 +80,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         `${name}-operator`,
         {
           chart: CHARTS.cloudnativePg,
+          chartsDir: args.chartsDir,
           name: OPERATOR_RELEASE,
           namespace: args.namespace,
           values: {
@@ -99,6 +100,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       `${name}-cluster`,
       {
         chart: CHARTS.postgresCluster,
+        chartsDir: args.chartsDir,
         name: "postgres",
         namespace: args.namespace,
         values: {

@@ -34,6 +34,7 @@ export class QdrantStore extends pulumi.ComponentResource {
       `${name}-release`,
       {
         chart: CHARTS.qdrant,
+        chartsDir: args.chartsDir,
         name: RELEASE,
         namespace: args.namespace,
         values: {

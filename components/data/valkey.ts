@@ -36,6 +36,7 @@ export class ValkeyCache extends pulumi.ComponentResource {
       `${name}-release`,
       {
         chart: CHARTS.valkey,
+        chartsDir: args.chartsDir,
         name: RELEASE,
         namespace: args.namespace,
         values: {

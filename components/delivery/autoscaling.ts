@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { CHARTS, pinnedRelease } from "../charts";
+import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 import type { ServiceConfig } from "../config";
 import { PROCESSING_QUEUE } from "../observability/alerts";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
@@ -125,7 +125,12 @@ export const RESOURCE_METRICS_RULES = {
  */
 export function metricsAdapter(
   resourceName: string,
-  args: { namespace: pulumi.Input<string>; prometheusUrl: string; highAvailability: boolean; resourceMetrics: boolean },
+  args: {
+    namespace: pulumi.Input<string>;
+    prometheusUrl: string;
+    highAvailability: boolean;
+    resourceMetrics: boolean;
+  } & ChartSource,
   opts: pulumi.CustomResourceOptions,
 ): k8s.helm.v3.Release {
   const url = new URL(args.prometheusUrl);
@@ -133,6 +138,7 @@ export function metricsAdapter(
     resourceName,
     {
       chart: CHARTS.prometheusAdapter,
+      chartsDir: args.chartsDir,
       name: "prometheus-adapter",
       namespace: args.namespace,
       values: {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS, pinnedRelease } from "../charts";
+import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 import type { DeliveryConfig, EgressConfig } from "../config";
 import { allowWithinNamespace, toEndpoint, trafficRules } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
@@ -19,7 +19,7 @@ const GATEWAY_API = "gateway.networking.k8s.io/v1";
 const CERT_MANAGER_METRICS_PORT = 9402;
 const ENVOY_GATEWAY_WEBHOOK_PORT = 9443;
 
-export interface EdgeArgs {
+export interface EdgeArgs extends ChartSource {
   delivery: DeliveryConfig;
   gatewayNamespace: pulumi.Input<string>;
   securityNamespace: pulumi.Input<string>;
@@ -53,6 +53,7 @@ export class Edge extends pulumi.ComponentResource {
       `${name}-envoy-gateway`,
       {
         chart: CHARTS.envoyGateway,
+        chartsDir: args.chartsDir,
         name: "envoy-gateway",
         namespace: args.gatewayNamespace,
         values: { deployment: { replicas, envoyGateway: { resources } } },
@@ -63,6 +64,7 @@ export class Edge extends pulumi.ComponentResource {
       `${name}-cert-manager`,
       {
         chart: CHARTS.certManager,
+        chartsDir: args.chartsDir,
         name: "cert-manager",
         namespace: args.securityNamespace,
         values: {

@@ -1,3 +1,4 @@
+import type { ChartSource } from "../charts";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DeliveryConfig, EgressConfig, Environment, NamespaceRole, ServicesConfig } from "../config";
@@ -15,7 +16,7 @@ import { Edge } from "./edge";
 import { analysisTemplates, rolloutsController, ROLLOUTS_METRICS_PORT } from "./rollouts";
 import { DocRagServiceComponent, type Destination, type Strategy } from "./service";
 
-export interface DeliveryArgs {
+export interface DeliveryArgs extends ChartSource {
   environment: Environment;
   namespaces: Record<NamespaceRole, pulumi.Output<string>>;
   /** Names known from config, for addresses. */
@@ -60,7 +61,7 @@ export class Delivery extends pulumi.ComponentResource {
     if (progressive) {
       const controller = rolloutsController(
         `${name}-argo-rollouts`,
-        { namespace: ns.delivery, highAvailability: production },
+        { namespace: ns.delivery, highAvailability: production, chartsDir: args.chartsDir },
         { ...child, dependsOn: [args.monitoringCrds] },
       );
       analysisTemplates(
@@ -75,6 +76,7 @@ export class Delivery extends pulumi.ComponentResource {
         `${name}-metrics-adapter`,
         {
           namespace: ns.delivery,
+          chartsDir: args.chartsDir,
           prometheusUrl: prometheus,
           highAvailability: production,
           resourceMetrics: args.delivery.resourceMetrics,
@@ -174,6 +176,7 @@ export class Delivery extends pulumi.ComponentResource {
       `${name}-edge`,
       {
         delivery: args.delivery,
+        chartsDir: args.chartsDir,
         gatewayNamespace: ns.gateway,
         securityNamespace: ns.security,
         applicationNamespace: ns.application,

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { CHARTS, pinnedRelease } from "../charts";
+import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 import type { DeliveryConfig } from "../config";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 
@@ -123,13 +123,14 @@ export const ROLLOUTS_METRICS_PORT = 8090;
 /** The Argo Rollouts controller (chart values read at 2.40.5) with the Gateway API plugin. */
 export function rolloutsController(
   resourceName: string,
-  args: { namespace: pulumi.Input<string>; highAvailability: boolean },
+  args: { namespace: pulumi.Input<string>; highAvailability: boolean } & ChartSource,
   opts: pulumi.CustomResourceOptions,
 ): k8s.helm.v3.Release {
   return pinnedRelease(
     resourceName,
     {
       chart: CHARTS.argoRollouts,
+      chartsDir: args.chartsDir,
       name: "argo-rollouts",
       namespace: args.namespace,
       values: {

@@ -1,3 +1,4 @@
+import type { ChartSource } from "../charts";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EgressConfig, Environment, NamespaceRole, ObservabilityConfig } from "../config";
@@ -11,7 +12,7 @@ import { FALCO_METRICS_PORT, runtimeSecurity } from "./runtimeSecurity";
 import { scrapeApplication } from "./scraping";
 import { COLLECTOR_PODS, OTLP_GRPC_PORT, OTLP_HTTP_PORT, Tracing } from "./tracing";
 
-export interface ObservabilityArgs {
+export interface ObservabilityArgs extends ChartSource {
   environment: Environment;
   clusterName: string;
   namespaces: Record<NamespaceRole, pulumi.Output<string>>;
@@ -64,6 +65,7 @@ export class Observability extends pulumi.ComponentResource {
       `${name}-stack`,
       {
         environment: args.environment,
+        chartsDir: args.chartsDir,
         clusterName: args.clusterName,
         namespace: ns.monitoring,
         nodeAgentsNamespace: ns.nodeAgents,
@@ -155,6 +157,7 @@ export class Observability extends pulumi.ComponentResource {
       `${name}-tracing`,
       {
         namespace: ns.monitoring,
+        chartsDir: args.chartsDir,
         namespaceName: args.monitoringNamespace,
         labels,
         config: args.config.tracing,
@@ -166,7 +169,7 @@ export class Observability extends pulumi.ComponentResource {
     );
     this.tracingEndpoint = tracing.endpoint;
     const agents = { parent: this, dependsOn: [args.monitoringCrds] };
-    runtimeSecurity(`${name}-falco`, { namespace: ns.nodeAgents }, agents);
+    runtimeSecurity(`${name}-falco`, { namespace: ns.nodeAgents, chartsDir: args.chartsDir }, agents);
     const agentRule = trafficRules(this, `${name}-agents`, ns.nodeAgents, labels);
     // Falco starts with the stable rules and the container plugin that falcoctl (its init
     // container) downloads, and its sidecar follows their updates: HTTPS to the index and registry.
@@ -179,7 +182,12 @@ export class Observability extends pulumi.ComponentResource {
     if (args.config.logs) {
       logShipping(
         `${name}-fluent-bit`,
-        { namespace: ns.nodeAgents, logs: args.config.logs, applicationNamespace: args.applicationNamespace },
+        {
+          namespace: ns.nodeAgents,
+          logs: args.config.logs,
+          applicationNamespace: args.applicationNamespace,
+          chartsDir: args.chartsDir,
+        },
         agents,
       );
       const fluentBit = { "app.kubernetes.io/name": "fluent-bit" };

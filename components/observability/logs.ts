@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { CHARTS, pinnedRelease } from "../charts";
+import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 import type { ObservabilityConfig } from "../config";
 import { PROJECT } from "../config";
 
@@ -18,7 +18,7 @@ export function renderSections(sections: Section[]): string {
 export const METRICS_PORT = 2020;
 const STATE = "/var/fluent-bit/state";
 
-export interface LogShippingOptions {
+export interface LogShippingOptions extends ChartSource {
   logs: NonNullable<ObservabilityConfig["logs"]>;
   /** The Doc-RAG services' namespace, whose logs are JSON. */
   applicationNamespace: string;
@@ -138,6 +138,7 @@ export function logShipping(resourceName: string, args: LogShippingArgs, opts: p
     resourceName,
     {
       chart: CHARTS.fluentBit,
+      chartsDir: args.chartsDir,
       name: "fluent-bit",
       namespace: args.namespace,
       values: {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS, pinnedRelease } from "../charts";
+import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 import type { Environment, ObservabilityConfig } from "../config";
 import type { Rule } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
@@ -35,7 +35,7 @@ export function scrapedByPrometheus(
 export const prometheusUrl = (namespace: string): string =>
   `http://${RELEASE}-prometheus.${namespace}.svc:${PROMETHEUS_PORT}`;
 
-export interface MonitoringStackArgs {
+export interface MonitoringStackArgs extends ChartSource {
   environment: Environment;
   clusterName: string;
   namespace: pulumi.Input<string>;
@@ -94,6 +94,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       `${name}-release`,
       {
         chart: CHARTS.kubePrometheusStack,
+        chartsDir: args.chartsDir,
         name: RELEASE,
         namespace: args.namespace,
         values: {

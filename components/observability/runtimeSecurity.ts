@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { CHARTS, pinnedRelease } from "../charts";
+import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 
 /** A Falco rule, in Falco's rule-file format. */
 export interface FalcoRule {
@@ -88,13 +88,14 @@ export const FALCO_METRICS_PORT = 8765;
  */
 export function runtimeSecurity(
   resourceName: string,
-  args: { namespace: pulumi.Input<string> },
+  args: { namespace: pulumi.Input<string> } & ChartSource,
   opts: pulumi.CustomResourceOptions,
 ) {
   return pinnedRelease(
     resourceName,
     {
       chart: CHARTS.falco,
+      chartsDir: args.chartsDir,
       name: "falco",
       namespace: args.namespace,
       values: {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS, pinnedRelease } from "../charts";
+import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 import type { ObservabilityConfig } from "../config";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 
@@ -84,7 +84,7 @@ export function jaegerConfig(storage: { persistent: boolean; retention: string }
   };
 }
 
-export interface TracingArgs {
+export interface TracingArgs extends ChartSource {
   namespace: pulumi.Input<string>;
   /** The namespace's name as a string, for the exporter's endpoint. */
   namespaceName: string;
@@ -116,6 +116,7 @@ export class Tracing extends pulumi.ComponentResource {
       `${name}-operator`,
       {
         chart: CHARTS.opentelemetryOperator,
+        chartsDir: args.chartsDir,
         name: "opentelemetry-operator",
         namespace: args.namespace,
         values: {

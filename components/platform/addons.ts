@@ -1,8 +1,8 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS, pinnedRelease } from "../charts";
+import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 
-export interface ClusterAddonsArgs {
+export interface ClusterAddonsArgs extends ChartSource {
   monitoringNamespace: pulumi.Input<string>;
 }
 
@@ -21,6 +21,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       `${name}-prometheus-operator-crds`,
       {
         chart: CHARTS.prometheusOperatorCrds,
+        chartsDir: args.chartsDir,
         name: "prometheus-operator-crds",
         namespace: args.monitoringNamespace,
         values: {},

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS, pinnedRelease } from "../charts";
+import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 import type { EgressConfig } from "../config";
 import { toEndpoint, trafficRules } from "../platform/networkPolicy";
 import { scrapedByPrometheus } from "../observability/metrics";
@@ -21,7 +21,7 @@ const WEBHOOK_PORT = 10250;
 const METRICS_PORT = 8080;
 const API_VERSION = "external-secrets.io/v1";
 
-export interface ExternalSecretsOperatorArgs {
+export interface ExternalSecretsOperatorArgs extends ChartSource {
   namespace: pulumi.Input<string>;
   monitoringNamespace: pulumi.Input<string>;
   labels: Record<string, string>;
@@ -52,6 +52,7 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
       `${name}-release`,
       {
         chart: CHARTS.externalSecrets,
+        chartsDir: args.chartsDir,
         name: RELEASE,
         namespace: args.namespace,
         values: {

@@ -1,3 +1,4 @@
+import type { ChartSource } from "../charts";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EgressConfig, Environment, NamespaceRole, VaultConfig } from "../config";
@@ -7,7 +8,7 @@ import { ESO_SERVICE_ACCOUNT, ExternalSecretsOperator, externalSecret, vaultSecr
 import { GeneratedCredentials, type DatabaseEndpoint } from "./generated";
 import { VaultStore } from "./vault";
 
-export interface PlatformSecretsArgs {
+export interface PlatformSecretsArgs extends ChartSource {
   environment: Environment;
   namespaces: Record<NamespaceRole, pulumi.Input<string>>;
   /** The namespaces this stack owns: only their consumers get Secrets. Default: every role. */
@@ -72,6 +73,7 @@ export class PlatformSecrets extends pulumi.ComponentResource {
       `${name}-operator`,
       {
         namespace: args.namespaces.security,
+        chartsDir: args.chartsDir,
         monitoringNamespace: args.namespaces.monitoring,
         labels,
         egress: args.egress,
