@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "coverage/**", ".plan/**", "dist/**"] },
+  { ignores: ["node_modules/**", "coverage/**", ".plan/**", ".e2e/**", "dist/**"] },
   eslint.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -40,14 +40,40 @@ export const helmChartVersionPinned = resourceRule({
   },
 });
 
-export const helmRepositorySecure = resourceRule({
+interface RepositoryConfig {
+  localChartDirectories: string[];
+}
+
+export const helmRepositorySecure = resourceRule<RepositoryConfig>({
   name: "helm-repository-secure",
-  description: "Charts come from an HTTPS repository or an OCI registry, never plain HTTP or an unnamed source.",
+  description:
+    "Charts come from an HTTPS repository or an OCI registry, never plain HTTP or an unnamed source; a local chart only from a directory the pack's config trusts (doc-rag:chartsDir).",
   category: "security",
   types: [HELM_RELEASE],
-  check: (props) => {
+  configSchema: {
+    properties: {
+      localChartDirectories: {
+        type: "array",
+        items: { type: "string", pattern: "^/" },
+        default: [],
+        description: "Absolute local chart directories (doc-rag:chartsDir) whose charts may be installed.",
+      },
+    },
+  },
+  check: (props, config) => {
     const r = release(props);
-    if ((r.chart ?? "").startsWith("oci://")) return [];
+    const chart = r.chart ?? "";
+    if (chart.startsWith("oci://")) return [];
+    if (chart.startsWith("/")) {
+      const trusted = (config.localChartDirectories ?? []).some((dir) =>
+        chart.startsWith(`${dir.replace(/\/+$/, "")}/`),
+      );
+      return trusted
+        ? []
+        : [
+            `${label(r)}: a local chart outside the trusted localChartDirectories (${JSON.stringify(config.localChartDirectories ?? [])})`,
+          ];
+    }
     const repo = r.repositoryOpts?.repo ?? "";
     return repo.startsWith("https://")
       ? []

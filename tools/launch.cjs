@@ -8,7 +8,7 @@ const path = require("node:path");
 const { ensureBuilt } = require("./build.cjs");
 
 const [name, ...args] = process.argv.slice(2);
-if (!name || !/^[A-Za-z]+$/.test(name)) {
+if (!name || !/^[A-Za-z][A-Za-z0-9]*$/.test(name)) {
   console.error("usage: node tools/launch.cjs <tool> [args...]");
   process.exit(2);
 }

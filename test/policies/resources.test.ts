@@ -141,8 +141,24 @@ describePolicy({
       title: "an OCI chart",
       target: release({ chart: "oci://ghcr.io/cloudnative-pg/charts/cluster", repositoryOpts: undefined }),
     },
+    {
+      title: "a local chart in a trusted chart directory",
+      target: release({ chart: "/srv/charts/cluster/0.5.0/cluster", repositoryOpts: undefined }),
+      config: { localChartDirectories: ["/srv/charts/"] },
+    },
   ],
   violating: [
+    {
+      title: "a local chart nobody trusted",
+      target: release({ chart: "/srv/charts/cluster/0.5.0/cluster", repositoryOpts: undefined }),
+      expect: "a local chart outside the trusted localChartDirectories ([])",
+    },
+    {
+      title: "a local chart beside the trusted directory, not in it",
+      target: release({ chart: "/srv/charts-evil/cluster", repositoryOpts: undefined }),
+      config: { localChartDirectories: ["/srv/charts"] },
+      expect: 'outside the trusted localChartDirectories (["/srv/charts"])',
+    },
     {
       title: "plain HTTP",
       target: release({ repositoryOpts: { repo: "http://charts.example.com" } }),

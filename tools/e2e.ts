@@ -1,0 +1,267 @@
+/**
+ * npm run e2e -- <stack> [--keep] [--charts DIR]
+ *
+ * The fourth gate: the program under the real Pulumi CLI and engine against a real kube-apiserver
+ * on 127.0.0.1 (built from Go modules and cached by version; see tools/e2e/engine.ts). Per stack:
+ * `pulumi preview` with the policy pack, `pulumi up`, the pods of every workload the program creates
+ * admitted (PodSecurity, ResourceQuota, LimitRanger) and Ready under kwok, a second preview that must
+ * show no change, and for dev and pr a `pulumi destroy` that must leave nothing behind but what
+ * `retainOnDelete` keeps. Writes .e2e/<stack>/e2e-report.json and the run's log; exits 1 on any failure.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { PROJECT_ROOT } from "../test/harness/paths";
+import { readStackConfig } from "../test/harness/stackConfig";
+import { startCluster, type Cluster } from "./e2e/cluster";
+import { ENGINE_SUBSTITUTES, ENGINE_VERSIONS, ensureEngine, NO_CREDENTIALS } from "./e2e/engine";
+import { changes, created, planned, policyFindings, pulumiCli, refusals, type PulumiCli } from "./e2e/pulumi";
+import { standInForRollouts, waitForPods, type WorkloadPods } from "./e2e/workloads";
+import { copyProject, crdOnlyCharts, pinnedCrdFiles, prepareStackFile, trustChartsDir } from "./e2e/workspace";
+
+const USAGE = `usage: npm run e2e -- <stack> [--keep] [--charts DIR]
+  <stack>       dev, pr, staging or production (a Pulumi.<stack>.yaml of this project)
+  --charts DIR  install every Helm release from this chart directory (npm run charts:pull fills it);
+                without it, each release installs a stand-in chart holding only its pinned CRDs
+  --keep        leave the loopback cluster running and print how to reach it`;
+
+const WORKLOAD_TYPES: Record<string, string> = {
+  "kubernetes:apps/v1:Deployment": "Deployment",
+  "kubernetes:apps/v1:StatefulSet": "StatefulSet",
+  "kubernetes:apps/v1:DaemonSet": "DaemonSet",
+  "kubernetes:argoproj.io/v1alpha1:Rollout": "Rollout",
+};
+
+interface StateResource {
+  urn: string;
+  type: string;
+  custom?: boolean;
+  retainOnDelete?: boolean;
+  /** Read, not created (`.get`): the stack never owned it. */
+  external?: boolean;
+  outputs?: { metadata?: { name?: string; namespace?: string }; apiVersion?: string; kind?: string };
+}
+
+async function stateResources(pulumi: PulumiCli, stack: string): Promise<StateResource[]> {
+  const exported = await pulumi.run(["stack", "export", "-s", stack]);
+  if (exported.code !== 0) throw new Error(`pulumi stack export failed:\n${exported.output}`);
+  const json = exported.output.slice(exported.output.indexOf("{"));
+  return (JSON.parse(json) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [];
+}
+
+/** kubectl's name for a state resource's object (`configmap.v1.`, `deployment.v1.apps/x`), if it is one. */
+function objectRef(r: StateResource): { ref: string; namespace?: string } | undefined {
+  const { apiVersion, kind, metadata } = r.outputs ?? {};
+  if (!r.type.startsWith("kubernetes:") || !apiVersion || !kind || !metadata?.name) return undefined;
+  const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+  return {
+    ref: `${kind.toLowerCase()}.${version}.${group}/${metadata.name}`,
+    ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
+  };
+}
+
+/** Objects of the state that still exist in the cluster. */
+async function leftBehind(cluster: Cluster, resources: StateResource[]): Promise<string[]> {
+  const left: string[] = [];
+  for (const r of resources) {
+    const o = objectRef(r);
+    if (!o) continue;
+    const got = await cluster.kubectl(["get", o.ref, ...(o.namespace ? ["-n", o.namespace] : []), "-o", "name"]);
+    if (got.code === 0) left.push(`${o.namespace ? `${o.namespace}/` : ""}${o.ref}`);
+  }
+  return left;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { keep: { type: "boolean" }, charts: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [stack, ...extra] = positionals;
+  if (
+    !stack ||
+    extra.length > 0 ||
+    !/^[A-Za-z0-9_.-]+$/.test(stack) ||
+    !fs.existsSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`))
+  ) {
+    console.error(`${stack ? `no stack ${JSON.stringify(stack)} here` : "a stack is required"}\n${USAGE}`);
+    return 2;
+  }
+  const out = path.join(PROJECT_ROOT, ".e2e", stack);
+  fs.mkdirSync(out, { recursive: true });
+  const log = path.join(out, "e2e.log");
+  fs.writeFileSync(log, "");
+  const say = (line: string) => console.log(`e2e ${stack}: ${line}`);
+  const started = Date.now();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `doc-rag-e2e-${stack}-`));
+  const failures: string[] = [];
+  const report: Record<string, unknown> = {
+    stack,
+    startedAt: new Date(started).toISOString(),
+    engine: ENGINE_VERSIONS,
+  };
+
+  const engine = await ensureEngine(path.join(out, "engine-build.log"), say);
+  const project = await copyProject(work, log);
+  const chartsDir = values.charts ? path.resolve(values.charts) : crdOnlyCharts(path.join(work, "charts"));
+  const configChanges = [...prepareStackFile(project, stack, chartsDir), trustChartsDir(project, stack, chartsDir)];
+  const stackConfig = readStackConfig(project, stack).config;
+  const review = stackConfig["doc-rag:review"] !== undefined;
+  const context = stackConfig["doc-rag:kubeContext"];
+  report["substitutes"] = [
+    ...ENGINE_SUBSTITUTES,
+    values.charts
+      ? `Helm charts: installed from ${chartsDir}`
+      : "Helm charts: no chart directory; each release installs a stand-in chart holding only its pinned chart's CRDs (../shared/charts), so the charts' own workloads do not run",
+    "Argo Rollouts controller: the lane creates each Rollout's first ReplicaSet as the controller would",
+  ];
+  report["configChanges"] = configChanges;
+  say(
+    values.charts
+      ? `Helm releases install from ${chartsDir}`
+      : "no chart directory: Helm releases install CRD-only stand-in charts (their workloads do not run)",
+  );
+
+  const cluster = await startCluster(engine, path.join(work, "cluster"), context ? [context] : [], log);
+  say(`loopback cluster up (kube-apiserver ${ENGINE_VERSIONS.kubernetes}, kwok nodes)`);
+  const pulumi = pulumiCli(engine, project, work, cluster.kubeconfig, log);
+  const step = async (name: string, args: string[]) => {
+    const t = Date.now();
+    const result = await pulumi.run([...args, "-s", stack], path.join(out, `${name}.events.json`));
+    say(`${name}: exit ${result.code} in ${Math.round((Date.now() - t) / 1000)} s`);
+    return result;
+  };
+  try {
+    if (review) {
+      // A review stack uses the CRDs its owner's releases installed: apply the pinned ones first.
+      const { files } = pinnedCrdFiles();
+      for (const file of files) {
+        const applied = await cluster.kubectl(["apply", "--server-side", "-f", file]);
+        if (applied.code !== 0) failures.push(`CRD ${file} refused: ${applied.stderr.trim()}`);
+      }
+      await cluster.kubectl(["wait", "--for", "condition=established", "crd", "--all", "--timeout=60s"]);
+    }
+    const init = await pulumi.run(["stack", "init", stack]);
+    if (init.code !== 0) throw new Error(`pulumi stack init ${stack} failed:\n${init.output}`);
+
+    const policyConfig = path.join("policies", "config", `${stack}.json`);
+    const preview = await step("preview", [
+      "preview",
+      "--policy-pack",
+      "policies",
+      "--policy-pack-config",
+      policyConfig,
+    ]);
+    const findings = policyFindings(preview.events);
+    report["preview"] = { exitCode: preview.code, policyFindings: findings, errors: refusals(preview.events) };
+    if (preview.code !== 0)
+      failures.push(`preview with the policy pack failed (exit ${preview.code}): ${tail(preview.output)}`);
+
+    const rollouts = standInForRollouts(cluster);
+    const up = await step("up", ["up", "--yes", "--skip-preview", "--continue-on-error"]);
+    await rollouts.stop();
+    const made = created(up.events);
+    const refused = refusals(up.events);
+    report["up"] = {
+      exitCode: up.code,
+      created: made.length,
+      createdByType: countBy(made.map((m) => m.type)),
+      refused,
+    };
+    if (up.code !== 0)
+      failures.push(`up failed (exit ${up.code}); refused: ${refused.map((r) => `${r.urn}: ${r.message}`).join("; ")}`);
+
+    const state = await stateResources(pulumi, stack);
+    const inState = new Set(state.map((r) => r.urn));
+    report["notCreated"] = planned(preview.events).filter((urn) => !inState.has(urn));
+    // Recorded by the no-credentials stand-in: in the state, never sent to Vault, GitHub or Pulumi Cloud.
+    report["recordedOnly"] = state
+      .filter((r) => r.custom && NO_CREDENTIALS[r.type.split(":")[0] ?? ""] !== undefined)
+      .map((r) => r.urn);
+    const workloads = state
+      .filter((r) => WORKLOAD_TYPES[r.type] && r.outputs?.metadata?.name)
+      .map((r) => ({
+        kind: WORKLOAD_TYPES[r.type] ?? "",
+        namespace: r.outputs?.metadata?.namespace ?? "default",
+        name: r.outputs?.metadata?.name ?? "",
+      }));
+    const pods: WorkloadPods[] = await waitForPods(cluster, workloads, 120);
+    report["pods"] = pods;
+    for (const p of pods.filter((p) => p.desired === 0 || p.ready < p.desired))
+      failures.push(
+        `${p.kind} ${p.namespace}/${p.name}: ${p.ready}/${p.desired} pods Ready${p.refused ? `; refused: ${p.refused}` : ""}`,
+      );
+
+    const again = await step("preview-again", ["preview", "--diff"]);
+    const perpetual = changes(again.events);
+    report["perpetualDiff"] = perpetual;
+    if (again.code !== 0) failures.push(`the second preview failed (exit ${again.code}): ${tail(again.output)}`);
+    if (perpetual.length > 0)
+      failures.push(`the second preview still changes ${perpetual.length} resources: ${perpetual.join("; ")}`);
+
+    if (stack === "dev" || review) {
+      const destroy = await step("destroy", ["destroy", "--yes"]);
+      // Deleting a namespace finishes when the namespace controller has emptied it.
+      await cluster.kubectl([
+        "wait",
+        "--for=delete",
+        "namespace",
+        "-l",
+        "app.kubernetes.io/part-of=doc-rag",
+        "--timeout=90s",
+      ]);
+      const left = await leftBehind(
+        cluster,
+        state.filter((r) => !r.retainOnDelete && !r.external),
+      );
+      report["destroy"] = {
+        exitCode: destroy.code,
+        leftBehind: left,
+        retained: state.filter((r) => r.retainOnDelete).map((r) => r.urn),
+      };
+      if (destroy.code !== 0) failures.push(`destroy failed (exit ${destroy.code}): ${tail(destroy.output)}`);
+      if (left.length > 0) failures.push(`destroy left ${left.length} objects behind: ${left.join(", ")}`);
+    }
+  } catch (err) {
+    failures.push(err instanceof Error ? err.message : String(err));
+  } finally {
+    if (values.keep)
+      say(
+        `cluster kept: KUBECONFIG=${cluster.kubeconfig}; stop it with RE_CLUSTER=${cluster.dir} bash ${path.join(engine.recipe, "stop-cluster.sh")}`,
+      );
+    else await cluster.stop();
+  }
+  report["notExercised"] = [
+    ...Object.values(NO_CREDENTIALS).map(
+      (why) => `${why}: its resources are recorded by a stand-in (recordedOnly), never deployed`,
+    ),
+    ...(values.charts ? [] : ["the charts' own workloads, webhooks and controllers (no chart directory)"]),
+    "Argo Rollouts' canary and blue-green steps and analysis runs (no controller)",
+    "image pulls and containers (kwok runs no container)",
+  ];
+  report["durationSeconds"] = Math.round((Date.now() - started) / 1000);
+  report["failures"] = failures;
+  fs.writeFileSync(path.join(out, "e2e-report.json"), JSON.stringify(report, null, 2) + "\n");
+  if (!values.keep) fs.rmSync(work, { recursive: true, force: true });
+  for (const f of failures) console.error(`e2e ${stack}: FAILED: ${f}`);
+  say(
+    `${failures.length === 0 ? "passed" : `${failures.length} failures`} in ${report["durationSeconds"]} s; report: ${path.join(out, "e2e-report.json")}`,
+  );
+  return failures.length === 0 ? 0 : 1;
+}
+
+function tail(output: string): string {
+  return output.trim().split("\n").slice(-15).join("\n");
+}
+
+function countBy(items: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const i of items) counts[i] = (counts[i] ?? 0) + 1;
+  return counts;
+}

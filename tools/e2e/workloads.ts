@@ -1,0 +1,154 @@
+/**
+ * The workloads the program creates itself, and whether their pods were admitted and became Ready.
+ * Argo Rollouts' controller does not run here (its chart is a stand-in), so the lane does its first
+ * step for it: each Rollout gets the ReplicaSet the controller would create (its pod template, its
+ * replicas), owned by the Rollout, and its pods meet admission like any other.
+ */
+import type { Cluster } from "./cluster";
+
+export const STAND_IN_LABEL = "doc-rag.io/e2e-stand-in";
+
+interface KubeObject {
+  metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown> & { replicas?: number; selector?: unknown; template?: unknown };
+  status?: {
+    readyReplicas?: number;
+    numberReady?: number;
+    desiredNumberScheduled?: number;
+    conditions?: { type: string; status: string; message?: string }[];
+  };
+}
+
+async function list(cluster: Cluster, resource: string): Promise<KubeObject[]> {
+  const result = await cluster.kubectl(["get", resource, "-A", "-o", "json"], undefined, true);
+  if (result.code !== 0) return [];
+  return (JSON.parse(result.stdout) as { items: KubeObject[] }).items;
+}
+
+/** The ReplicaSet Argo Rollouts would create for a Rollout's first revision. */
+function replicaSetFor(rollout: KubeObject): Record<string, unknown> {
+  const template = rollout.spec?.template as { metadata?: { labels?: Record<string, string> } } | undefined;
+  return {
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: {
+      name: `${rollout.metadata.name}-stand-in`,
+      namespace: rollout.metadata.namespace,
+      labels: { ...(template?.metadata?.labels ?? {}), [STAND_IN_LABEL]: "rollout" },
+      ownerReferences: [
+        {
+          apiVersion: "argoproj.io/v1alpha1",
+          kind: "Rollout",
+          name: rollout.metadata.name,
+          uid: rollout.metadata.uid,
+          controller: true,
+        },
+      ],
+    },
+    spec: { replicas: rollout.spec?.replicas ?? 1, selector: rollout.spec?.selector, template: rollout.spec?.template },
+  };
+}
+
+/** Creates each Rollout's ReplicaSet as Rollouts appear, until stopped (runs beside `pulumi up`). */
+export function standInForRollouts(cluster: Cluster): { stop: () => Promise<void> } {
+  let running = true;
+  const done = (async () => {
+    const seen = new Set<string>();
+    while (running) {
+      for (const rollout of await list(cluster, "rollouts.argoproj.io")) {
+        const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
+        if (seen.has(key)) continue;
+        const created = await cluster.kubectl(["create", "-f", "-"], JSON.stringify(replicaSetFor(rollout)));
+        if (created.code === 0 || /AlreadyExists/.test(created.stderr)) seen.add(key);
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+export interface WorkloadPods {
+  kind: string;
+  namespace: string;
+  name: string;
+  desired: number;
+  ready: number;
+  /** Why pods are missing: the ReplicaSet's or DaemonSet's admission failure, as the API server said it. */
+  refused?: string;
+}
+
+function failure(objects: KubeObject[]): string | undefined {
+  for (const o of objects)
+    for (const c of o.status?.conditions ?? [])
+      if ((c.type === "ReplicaFailure" || c.type === "FailedCreate") && c.status === "True" && c.message)
+        return c.message;
+  return undefined;
+}
+
+/** Pods of each workload, once: desired against Ready, with the admission failure where there is one. */
+async function podsOnce(
+  cluster: Cluster,
+  workloads: { kind: string; namespace: string; name: string }[],
+): Promise<WorkloadPods[]> {
+  const replicaSets = await list(cluster, "replicasets.apps");
+  const events = await list(cluster, "events");
+  const rsOf = (namespace: string, owner: string) =>
+    replicaSets.filter(
+      (rs) =>
+        rs.metadata.namespace === namespace &&
+        ((rs.metadata as { ownerReferences?: { name: string }[] }).ownerReferences ?? []).some((o) => o.name === owner),
+    );
+  const results: WorkloadPods[] = [];
+  for (const w of workloads) {
+    const owned = w.kind === "DaemonSet" ? [] : rsOf(w.namespace, w.name);
+    let desired = 0;
+    let ready = 0;
+    if (w.kind === "DaemonSet") {
+      const ds = (await list(cluster, "daemonsets.apps")).find(
+        (d) => d.metadata.namespace === w.namespace && d.metadata.name === w.name,
+      );
+      desired = ds?.status?.desiredNumberScheduled ?? 0;
+      ready = ds?.status?.numberReady ?? 0;
+    } else {
+      // A Deployment's or Rollout's pods are those of its ReplicaSets; a StatefulSet's its own.
+      const objects =
+        w.kind === "StatefulSet"
+          ? (await list(cluster, "statefulsets.apps")).filter(
+              (s) => s.metadata.namespace === w.namespace && s.metadata.name === w.name,
+            )
+          : owned;
+      desired = objects.reduce((n, o) => n + (o.spec?.replicas ?? 0), 0);
+      ready = objects.reduce((n, o) => n + (o.status?.readyReplicas ?? 0), 0);
+    }
+    const names = new Set([w.name, ...owned.map((o) => o.metadata.name)]);
+    const refusedEvent = events.find(
+      (e) =>
+        e.metadata.namespace === w.namespace &&
+        names.has((e as unknown as { involvedObject: { name: string } }).involvedObject.name) &&
+        (e as unknown as { reason: string }).reason === "FailedCreate",
+    ) as unknown as { message?: string } | undefined;
+    const refused = failure(owned) ?? refusedEvent?.message;
+    results.push({ ...w, desired, ready, ...(ready < desired && refused ? { refused } : {}) });
+  }
+  return results;
+}
+
+/** Waits until every workload's pods are Ready (or `seconds` pass) and returns the last count. */
+export async function waitForPods(
+  cluster: Cluster,
+  workloads: { kind: string; namespace: string; name: string }[],
+  seconds: number,
+): Promise<WorkloadPods[]> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const pods = await podsOnce(cluster, workloads);
+    const settled = pods.every((p) => p.desired > 0 && p.ready >= p.desired);
+    if (settled || Date.now() > deadline) return pods;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
