@@ -17,13 +17,16 @@ import { readStackConfig } from "../test/harness/stackConfig";
 import { startCluster, type Cluster } from "./e2e/cluster";
 import { ENGINE_SUBSTITUTES, ENGINE_VERSIONS, ensureEngine, NO_CREDENTIALS } from "./e2e/engine";
 import { changes, created, planned, policyFindings, pulumiCli, refusals, type PulumiCli } from "./e2e/pulumi";
+import { selfCheck } from "./e2e/selfCheck";
 import { standInForRollouts, waitForPods, type WorkloadPods } from "./e2e/workloads";
 import { copyProject, crdOnlyCharts, pinnedCrdFiles, prepareStackFile, trustChartsDir } from "./e2e/workspace";
 
-const USAGE = `usage: npm run e2e -- <stack> [--keep] [--charts DIR]
+const USAGE = `usage: npm run e2e -- <stack> [--keep] [--charts DIR] [--self-check]
   <stack>       dev, pr, staging or production (a Pulumi.<stack>.yaml of this project)
   --charts DIR  install every Helm release from this chart directory (npm run charts:pull fills it);
                 without it, each release installs a stand-in chart holding only its pinned CRDs
+  --self-check  after up, send deliberately broken copies (quota, Pod Security, CRD schema) and
+                fail unless the lane catches each
   --keep        leave the loopback cluster running and print how to reach it`;
 
 const WORKLOAD_TYPES: Record<string, string> = {
@@ -77,7 +80,12 @@ export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { keep: { type: "boolean" }, charts: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      keep: { type: "boolean" },
+      charts: { type: "string" },
+      "self-check": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     console.log(USAGE);
@@ -197,6 +205,13 @@ export async function main(argv: string[]): Promise<number> {
       failures.push(
         `${p.kind} ${p.namespace}/${p.name}: ${p.ready}/${p.desired} pods Ready${p.refused ? `; refused: ${p.refused}` : ""}`,
       );
+
+    if (values["self-check"]) {
+      const checks = await selfCheck(cluster);
+      report["selfCheck"] = checks;
+      for (const c of checks.filter((c) => !c.detected)) failures.push(`self-check missed ${c.what}: ${c.message}`);
+      say(`self-check: ${checks.filter((c) => c.detected).length}/${checks.length} broken copies caught`);
+    }
 
     const again = await step("preview-again", ["preview", "--diff"]);
     const perpetual = changes(again.events);

@@ -95,50 +95,46 @@ async function podsOnce(
   cluster: Cluster,
   workloads: { kind: string; namespace: string; name: string }[],
 ): Promise<WorkloadPods[]> {
-  const replicaSets = await list(cluster, "replicasets.apps");
-  const events = await list(cluster, "events");
-  const rsOf = (namespace: string, owner: string) =>
-    replicaSets.filter(
-      (rs) =>
-        rs.metadata.namespace === namespace &&
-        ((rs.metadata as { ownerReferences?: { name: string }[] }).ownerReferences ?? []).some((o) => o.name === owner),
+  const [replicaSets, statefulSets, daemonSets, events] = await Promise.all(
+    ["replicasets.apps", "statefulsets.apps", "daemonsets.apps", "events"].map((r) => list(cluster, r)),
+  );
+  const here = (namespace: string, name: string) => (o: KubeObject) =>
+    o.metadata.namespace === namespace && o.metadata.name === name;
+  const ownedBy = (namespace: string, owner: string) => (o: KubeObject) =>
+    o.metadata.namespace === namespace &&
+    ((o.metadata as { ownerReferences?: { name: string }[] }).ownerReferences ?? []).some((r) => r.name === owner);
+  return workloads.map((w) => {
+    // A Deployment's or Rollout's pods are those of its ReplicaSets; the others' their own.
+    const objects =
+      w.kind === "Deployment" || w.kind === "Rollout"
+        ? (replicaSets ?? []).filter(ownedBy(w.namespace, w.name))
+        : ({ ReplicaSet: replicaSets, StatefulSet: statefulSets, DaemonSet: daemonSets }[w.kind] ?? []).filter(
+            here(w.namespace, w.name),
+          );
+    const desired = objects.reduce(
+      (n, o) => n + (w.kind === "DaemonSet" ? (o.status?.desiredNumberScheduled ?? 0) : (o.spec?.replicas ?? 0)),
+      0,
     );
-  const results: WorkloadPods[] = [];
-  for (const w of workloads) {
-    const owned = w.kind === "DaemonSet" ? [] : rsOf(w.namespace, w.name);
-    let desired = 0;
-    let ready = 0;
-    if (w.kind === "DaemonSet") {
-      const ds = (await list(cluster, "daemonsets.apps")).find(
-        (d) => d.metadata.namespace === w.namespace && d.metadata.name === w.name,
-      );
-      desired = ds?.status?.desiredNumberScheduled ?? 0;
-      ready = ds?.status?.numberReady ?? 0;
-    } else {
-      // A Deployment's or Rollout's pods are those of its ReplicaSets; a StatefulSet's its own.
-      const objects =
-        w.kind === "StatefulSet"
-          ? (await list(cluster, "statefulsets.apps")).filter(
-              (s) => s.metadata.namespace === w.namespace && s.metadata.name === w.name,
-            )
-          : owned;
-      desired = objects.reduce((n, o) => n + (o.spec?.replicas ?? 0), 0);
-      ready = objects.reduce((n, o) => n + (o.status?.readyReplicas ?? 0), 0);
-    }
-    const names = new Set([w.name, ...owned.map((o) => o.metadata.name)]);
-    const refusedEvent = events.find(
+    const ready = objects.reduce(
+      (n, o) => n + (w.kind === "DaemonSet" ? (o.status?.numberReady ?? 0) : (o.status?.readyReplicas ?? 0)),
+      0,
+    );
+    const names = new Set([w.name, ...objects.map((o) => o.metadata.name)]);
+    const refusedEvent = (events ?? []).find(
       (e) =>
         e.metadata.namespace === w.namespace &&
         names.has((e as unknown as { involvedObject: { name: string } }).involvedObject.name) &&
         (e as unknown as { reason: string }).reason === "FailedCreate",
     ) as unknown as { message?: string } | undefined;
-    const refused = failure(owned) ?? refusedEvent?.message;
-    results.push({ ...w, desired, ready, ...(ready < desired && refused ? { refused } : {}) });
-  }
-  return results;
+    const refused = failure(objects) ?? refusedEvent?.message;
+    return { ...w, desired, ready, ...(ready < desired && refused ? { refused } : {}) };
+  });
 }
 
-/** Waits until every workload's pods are Ready (or `seconds` pass) and returns the last count. */
+/**
+ * Waits until every workload's pods are Ready, or every one still short of them has been refused by
+ * admission (it will not get better), or `seconds` pass; returns the last count.
+ */
 export async function waitForPods(
   cluster: Cluster,
   workloads: { kind: string; namespace: string; name: string }[],
@@ -147,8 +143,8 @@ export async function waitForPods(
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const pods = await podsOnce(cluster, workloads);
-    const settled = pods.every((p) => p.desired > 0 && p.ready >= p.desired);
-    if (settled || Date.now() > deadline) return pods;
+    const short = pods.filter((p) => p.desired === 0 || p.ready < p.desired);
+    if (short.length === 0 || short.every((p) => p.refused) || Date.now() > deadline) return pods;
     await new Promise((r) => setTimeout(r, 2000));
   }
 }
