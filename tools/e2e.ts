@@ -135,11 +135,20 @@ export async function main(argv: string[]): Promise<number> {
       ? `Helm releases install from ${chartsDir}`
       : "no chart directory: Helm releases install CRD-only stand-in charts (their workloads do not run)",
   );
+  // Named up front, so no one mistakes this run for one of the upstream binaries or services.
+  for (const substitute of ENGINE_SUBSTITUTES) say(`substitute: ${substitute}`);
+  for (const change of configChanges) say(`in the project copy: ${change}`);
 
   const clusterStarted = Date.now();
   const cluster = await startCluster(engine, path.join(work, "cluster"), context ? [context] : [], log);
   const clusterSeconds = Math.round((Date.now() - clusterStarted) / 100) / 10;
   say(`loopback cluster up (kube-apiserver ${ENGINE_VERSIONS.kubernetes}, kwok nodes)`);
+  // An interrupted run still stops exactly the processes it started.
+  const interrupted = (signal: NodeJS.Signals) => {
+    void cluster.stop().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   const pulumi = pulumiCli(engine, project, work, cluster.kubeconfig, log);
   const seconds: Record<string, number> = { cluster: clusterSeconds };
   report["seconds"] = seconds;
@@ -254,6 +263,8 @@ export async function main(argv: string[]): Promise<number> {
         `cluster kept: KUBECONFIG=${cluster.kubeconfig}; stop it with RE_CLUSTER=${cluster.dir} bash ${path.join(engine.recipe, "stop-cluster.sh")}`,
       );
     else await cluster.stop();
+    process.removeListener("SIGINT", interrupted);
+    process.removeListener("SIGTERM", interrupted);
   }
   report["notExercised"] = [
     ...Object.values(NO_CREDENTIALS).map(
