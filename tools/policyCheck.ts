@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { Composer, Parser } from "yaml";
+import { KUBERNETES_YAML } from "./kubernetesYaml";
 import type { Policies } from "@pulumi/policy";
 import { isStackPolicy, policies as packPolicies } from "../policies/pack";
 import { typeToken } from "../policies/lib/kubernetes";
@@ -125,7 +126,7 @@ export function* documentsOf(file: string): Generator<{ place: Place; object: Ma
     return;
   }
   let n = 0;
-  for (const doc of new Composer().compose(new Parser().parse(text))) {
+  for (const doc of new Composer(KUBERNETES_YAML).compose(new Parser().parse(text))) {
     n++;
     const [error] = doc.errors;
     if (error) throw new InputError(`${file}: document ${n}: ${error.message.split("\n")[0]}`);

@@ -17,6 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
+import { KUBERNETES_YAML } from "./kubernetesYaml";
 import { CHARTS, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
 import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets, type StackRun } from "../test/harness";
@@ -69,7 +70,7 @@ export function renderRelease(helm: string, request: RenderRequest): { objects: 
     ];
     const result = spawnSync(helm, args, { encoding: "utf8", maxBuffer: 256 * 2 ** 20 });
     if (result.status !== 0) return { objects: [], error: (result.stderr || result.error?.message || "").trim() };
-    const objects = parseAllDocuments(result.stdout)
+    const objects = parseAllDocuments(result.stdout, KUBERNETES_YAML)
       .map((d) => d.toJS() as KubeObject | null)
       .filter((o): o is KubeObject => Boolean(o?.kind));
     return { objects };
