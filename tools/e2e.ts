@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../test/harness/paths";
-import { readStackConfig } from "../test/harness/stackConfig";
+import { readStackConfig, stackNameProblem } from "../test/harness/stackConfig";
 import { startCluster, type Cluster } from "./e2e/cluster";
 import { ENGINE_SUBSTITUTES, ENGINE_VERSIONS, ensureEngine, NO_CREDENTIALS } from "./e2e/engine";
 import { changes, created, planned, policyFindings, pulumiCli, refusals, type PulumiCli } from "./e2e/pulumi";
@@ -92,13 +92,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [stack, ...extra] = positionals;
-  if (
-    !stack ||
-    extra.length > 0 ||
-    !/^[A-Za-z0-9_.-]+$/.test(stack) ||
-    !fs.existsSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`))
-  ) {
-    console.error(`${stack ? `no stack ${JSON.stringify(stack)} here` : "a stack is required"}\n${USAGE}`);
+  const problem =
+    stack === undefined || extra.length > 0
+      ? "one stack is required"
+      : (stackNameProblem(stack) ??
+        (fs.existsSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`)) ? undefined : `no Pulumi.${stack}.yaml here`));
+  if (stack === undefined || problem) {
+    console.error(`${problem}\n${USAGE}`);
     return 2;
   }
   const out = path.join(PROJECT_ROOT, ".e2e", stack);

@@ -6,9 +6,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../test/harness/paths";
+import { stackNameProblem } from "../test/harness/stackConfig";
 
-/** Where a tool writes for a stack: --out, else .plan/<stack> in the project. */
+/** Where a tool writes for a stack: --out, else .plan/<stack> in the project; a stack name is never a path. */
 export function outDirOf(stack: string, given: string | undefined): string {
+  const problem = stackNameProblem(stack);
+  if (problem) throw new Error(`stack ${JSON.stringify(stack)}: ${problem}; nothing was read or written`);
   return path.resolve(given ?? path.join(PROJECT_ROOT, ".plan", stack));
 }
 

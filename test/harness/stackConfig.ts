@@ -55,8 +55,16 @@ function encode(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/** `key` or `project:key`; a key the Pulumi CLI cannot parse (more than one colon) is refused, as the CLI does. */
 function namespaced(project: string, key: string): string {
-  return key.includes(":") ? key : `${project}:${key}`;
+  const full = key.includes(":") ? key : `${project}:${key}`;
+  const [namespace, name, ...rest] = full.split(":");
+  if (!namespace || !name || rest.length > 0) {
+    throw new Error(
+      `config key ${JSON.stringify(key)}: must be <namespace>:<name> with one colon, as the Pulumi CLI requires; nothing was set`,
+    );
+  }
+  return full;
 }
 
 /** Sets `a.b.c` inside a structured value, as `pulumi config set --path` does. */
@@ -112,7 +120,8 @@ export function applyOverrides(
     if (eq <= 0) {
       throw new Error(`--config takes key=value, got ${JSON.stringify(override)}`);
     }
-    const [top, ...rest] = splitPath(namespaced(input.project, override.slice(0, eq)));
+    const [first, ...rest] = splitPath(override.slice(0, eq));
+    const top = namespaced(input.project, first);
     const raw = override.slice(eq + 1);
     if (options.secret && !secretKeys.includes(top)) secretKeys.push(top);
     if (rest.length === 0) {
@@ -129,8 +138,23 @@ export function applyOverrides(
   return { ...input, config, secretKeys };
 }
 
+/**
+ * Why `stack` is not a stack name the Pulumi CLI accepts (its rule: 1–100 characters, each
+ * alphanumeric, `-`, `_` or `.`), in the CLI's words; undefined when it is one. A name is never a path.
+ */
+export function stackNameProblem(stack: string): string | undefined {
+  if (stack === "") return "a stack name may not be empty";
+  if (stack.length > 100) return "a stack name cannot exceed 100 characters";
+  const bad = /[^A-Za-z0-9_.-]/.exec(stack);
+  return bad
+    ? `a stack name may only contain alphanumeric, hyphens, underscores, or periods: invalid character ${JSON.stringify(bad[0])} at position ${bad.index}`
+    : undefined;
+}
+
 /** The project name and the config of `Pulumi.<stack>.yaml` under `root`. */
 export function readStackConfig(root: string, stack: string): StackConfigInput {
+  const problem = stackNameProblem(stack);
+  if (problem) throw new Error(`stack ${JSON.stringify(stack)}: ${problem}; nothing was read or written`);
   const project = readYaml(path.join(root, "Pulumi.yaml"))["name"];
   if (typeof project !== "string") {
     throw new Error(`${path.join(root, "Pulumi.yaml")} has no project name`);
