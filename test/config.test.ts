@@ -41,6 +41,14 @@ const PRODUCTION_MINIMUM = {
 // Each case runs the real program for production with one or more keys made bad.
 const BAD_CASES: BadCase[] = [
   {
+    what: "a GitHub variable that would replace the program's own ENVIRONMENT (the release workflow's target)",
+    overrides: ["doc-rag:github.variables.ENVIRONMENT=staging", "doc-rag:github.variables.PULUMI_ORGANIZATION=other"],
+    expect: [
+      /^doc-rag:github\.variables\.ENVIRONMENT: .*must not be set: the program sets ENVIRONMENT itself from doc-rag:environment/,
+      /^doc-rag:github\.variables\.PULUMI_ORGANIZATION: .*must not be set: the program sets PULUMI_ORGANIZATION itself/,
+    ],
+  },
+  {
     what: "production without Vault",
     overrides: ["doc-rag:vault=null"],
     expect: [/^doc-rag:vault: must be an object with keys among: address, .*\(got null\)$/],

@@ -12,6 +12,24 @@ const actionsName = z
   .regex(/^[A-Z][A-Z0-9_]*$/, "must be an UPPER_SNAKE_CASE name")
   .refine((n) => !n.startsWith("GITHUB_"), "must not start with GITHUB_: GitHub reserves that prefix");
 
+/**
+ * The environment variables the program sets itself (the release workflow reads them to pick the stack
+ * it deploys), and where each comes from: `github.variables` may not replace them.
+ */
+export const PROGRAM_VARIABLES = {
+  ENVIRONMENT: "doc-rag:environment",
+  PULUMI_ORGANIZATION: "the stack's Pulumi organization",
+  PULUMI_PROJECT: "the stack's Pulumi project",
+} as const;
+
+const userVariableName = actionsName.superRefine((name, ctx) => {
+  if (Object.hasOwn(PROGRAM_VARIABLES, name))
+    ctx.addIssue({
+      code: "custom",
+      message: `must not be set: the program sets ${name} itself from ${PROGRAM_VARIABLES[name as keyof typeof PROGRAM_VARIABLES]}, and the release workflow picks its target by it`,
+    });
+});
+
 export const githubSchema = strictObject({
   owner: slug.default("doc-rag"),
   repository: z
@@ -26,7 +44,7 @@ export const githubSchema = strictObject({
   reviewers: z.array(slug).max(6, "must list at most 6 teams (GitHub's limit)").default([]),
   waitTimerMinutes: z.number().int().min(0).max(43200, "must be between 0 and 43200").default(0),
   /** Plain environment variables of this stack's environment. */
-  variables: z.record(actionsName, z.string()).default({}),
+  variables: z.record(userVariableName, z.string()).default({}),
   /** Commit the generated workflow files to the repository. */
   commitWorkflows: z.boolean({ error: "must be true or false" }).default(false),
   /** Teams that own the code (the CODEOWNERS file's default owners). */

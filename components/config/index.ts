@@ -33,6 +33,7 @@ export type { GithubConfig } from "./governance";
 export type { ReviewConfig } from "./review";
 export { REVIEW_ROLES, reviewId } from "./review";
 export { NODE_AGENTS_POD_SECURITY } from "./namespaces";
+export { PROGRAM_VARIABLES } from "./governance";
 
 /** How a key's raw config string is decoded; also its declared type in Pulumi.yaml. */
 export type ConfigKeyKind = "string" | "boolean" | "object";

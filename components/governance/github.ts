@@ -1,6 +1,6 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import type { Environment, GithubConfig } from "../config";
+import { PROGRAM_VARIABLES, type Environment, type GithubConfig } from "../config";
 import { deploymentSources, RELEASE, requiredChecks } from "./pipeline";
 import { workflowFiles } from "./workflows";
 import { keepData } from "../protection";
@@ -77,12 +77,13 @@ export class GitHubGovernance extends pulumi.ComponentResource {
       );
     }
     // What the release workflow reads (WORKFLOW_INPUTS in pipeline.ts): where the stack is in Pulumi Cloud.
-    const variables = {
+    // The config refuses a user variable of the same name (PROGRAM_VARIABLES), so these always win.
+    const own: Record<keyof typeof PROGRAM_VARIABLES, pulumi.Input<string>> = {
       ENVIRONMENT: env,
       PULUMI_ORGANIZATION: pulumi.getOrganization(),
       PULUMI_PROJECT: pulumi.getProject(),
-      ...cfg.variables,
     };
+    const variables = { ...cfg.variables, ...own };
     for (const [variableName, value] of Object.entries(variables)) {
       new github.ActionsEnvironmentVariable(
         `${name}-variable-${variableName.toLowerCase()}`,
