@@ -77,13 +77,13 @@ export class GitHubGovernance extends pulumi.ComponentResource {
       );
     }
     // What the release workflow reads (WORKFLOW_INPUTS in pipeline.ts): where the stack is in Pulumi Cloud.
-    // The config refuses a user variable of the same name (PROGRAM_VARIABLES), so these always win.
+    // The config refuses a user variable of any of these names (PROGRAM_VARIABLES).
     const own: Record<keyof typeof PROGRAM_VARIABLES, pulumi.Input<string>> = {
       ENVIRONMENT: env,
       PULUMI_ORGANIZATION: pulumi.getOrganization(),
       PULUMI_PROJECT: pulumi.getProject(),
     };
-    const variables = { ...cfg.variables, ...own };
+    const variables = { ...own, ...cfg.variables };
     for (const [variableName, value] of Object.entries(variables)) {
       new github.ActionsEnvironmentVariable(
         `${name}-variable-${variableName.toLowerCase()}`,
