@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { CHARTS } from "../components/charts";
-import type { RenderedRule } from "../components/observability/alerts";
+import { renderRules, type RenderedRule } from "../components/observability/alerts";
 import {
   find,
   isSecret,
@@ -97,6 +97,51 @@ describe("observability: alert rules", () => {
     });
     const rules = (find(run, RULE, "observability-alert-rules").inputs["spec"] as { groups: Groups }).groups;
     assert.equal(rules[1]!.rules[0]!.annotations.runbook_url, "https://runbooks.example.org/doc-rag/high-cpu-usage");
+  });
+
+  it("prints a runbook base URL with Go-template syntax literally, neither breaking the rules nor running it (promtool)", () => {
+    const hostile = "https://wiki.example.org/{{ .Broken";
+    const probe = renderRules(
+      [
+        {
+          name: "probe",
+          rules: [
+            {
+              alert: "Probe",
+              expr: "up == 0",
+              for: "0m",
+              labels: { severity: "critical" },
+              annotations: { summary: "s", description: "d" },
+            },
+          ],
+        },
+      ],
+      hostile,
+    );
+    const tests = {
+      rule_files: ["rules.yaml"],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [{ series: 'up{job="x"}', values: "0x5" }],
+          alert_rule_test: [
+            {
+              eval_time: "2m",
+              alertname: "Probe",
+              exp_alerts: [
+                {
+                  exp_labels: { severity: "critical", job: "x" },
+                  exp_annotations: { summary: "s", description: "d", runbook_url: `${hostile}/probe` },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const result = runToolOn("promtool", { "rules.yaml": probe, "tests.yaml": tests }, ["test", "rules", "tests.yaml"]);
+    assert.equal(result.status, 0, result.output);
   });
 
   it("passes promtool check rules", () => {

@@ -202,8 +202,17 @@ export function runbookSlug(alert: string): string {
 }
 
 /**
+ * Text for a place Prometheus or Alertmanager expands as a Go template (annotations, labels,
+ * receivers' fields), printed exactly as given: each `{{` becomes an action that prints `{{`, so a
+ * config value can neither break the rule file nor run as a template.
+ */
+export function goTemplateText(text: string): string {
+  return text.replaceAll("{{", '{{ "{{" }}');
+}
+
+/**
  * The groups as a Prometheus rule file (and PrometheusRule spec); each alert links its
- * runbook at `<base>/<kebab-case alert name>`.
+ * runbook at `<base>/<kebab-case alert name>` (the base is config: escaped as template text).
  */
 export function renderRules(
   groups: RuleGroup[],
@@ -215,7 +224,7 @@ export function renderRules(
       name: group.name,
       rules: group.rules.map((rule) => ({
         ...rule,
-        annotations: { ...rule.annotations, runbook_url: `${base}/${runbookSlug(rule.alert)}` },
+        annotations: { ...rule.annotations, runbook_url: goTemplateText(`${base}/${runbookSlug(rule.alert)}`) },
       })),
     })),
   };
