@@ -41,6 +41,11 @@ const PRODUCTION_MINIMUM = {
 // Each case runs the real program for production with one or more keys made bad.
 const BAD_CASES: BadCase[] = [
   {
+    what: "a Kubernetes version with a leading zero (1.036 is no minor version)",
+    overrides: ["doc-rag:kubernetesVersion=1.036"],
+    expect: [/^doc-rag:kubernetesVersion: must be a Kubernetes minor version such as "1\.36" \(got "1\.036"\)$/],
+  },
+  {
     what: "a GitHub variable that would replace the program's own ENVIRONMENT (the release workflow's target)",
     overrides: ["doc-rag:github.variables.ENVIRONMENT=staging", "doc-rag:github.variables.PULUMI_ORGANIZATION=other"],
     expect: [

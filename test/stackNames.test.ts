@@ -71,4 +71,20 @@ describe("config keys are parsed as the Pulumi CLI parses them", () => {
     assert.equal((JSON.parse(set.config["doc-rag:namespaces"] ?? "{}") as { data: { name: string } }).data.name, "x");
     fs.rmSync(root, { recursive: true, force: true });
   });
+
+  it("refuses a number that JSON cannot hold (1e309), on the command line and in a stack file, instead of reading null", () => {
+    const input = readStackConfig(PROJECT_ROOT, "production");
+    assert.throws(
+      () => applyOverrides(input, ["doc-rag:services.api.maxReplicas=1e309"]),
+      /--config value 1e309: is not a finite number; nothing was set/,
+    );
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "config-number-"));
+    fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: doc-rag\nruntime: nodejs\n");
+    fs.writeFileSync(
+      path.join(root, "Pulumi.x.yaml"),
+      "config:\n  doc-rag:services:\n    api:\n      maxReplicas: 1e309\n",
+    );
+    assert.throws(() => readStackConfig(root, "x"), /doc-rag:services: Infinity is not a finite number/);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
 });

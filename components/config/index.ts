@@ -101,7 +101,7 @@ export const CONFIG_KEYS = {
     "string",
     z
       .string({ error: 'must be a quoted string such as "1.36" (unquoted, YAML reads 1.30 as 1.3)' })
-      .regex(/^1\.\d+$/, 'must be a Kubernetes minor version such as "1.36"')
+      .regex(/^1\.(0|[1-9]\d*)$/, 'must be a Kubernetes minor version such as "1.36"')
       .refine(
         (v) => Number(v.split(".")[1]) >= MIN_KUBERNETES_MINOR,
         `must be 1.${MIN_KUBERNETES_MINOR} or newer (Pod Security Admission)`,

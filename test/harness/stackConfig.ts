@@ -51,8 +51,13 @@ function withLeafPlaceholders(value: unknown, key: string, path: string[]): unkn
   return value;
 }
 
-function encode(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
+/** A value as the CLI hands it to the program; a number YAML reads as infinite (1e309) is refused, not turned into null. */
+function encode(value: unknown, key = "value"): string {
+  if (typeof value === "string") return value;
+  return JSON.stringify(value, (_, v: unknown) => {
+    if (typeof v === "number" && !Number.isFinite(v)) throw new Error(`${key}: ${v} is not a finite number`);
+    return v;
+  });
 }
 
 /** `key` or `project:key`; a key the Pulumi CLI cannot parse (more than one colon) is refused, as the CLI does. */
@@ -96,11 +101,17 @@ function splitPath(key: string): [string, ...string[]] {
 
 /** A `--config` value: JSON where it parses (numbers, booleans, objects), else the string. */
 function overrideValue(raw: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(raw);
+    value = JSON.parse(raw);
   } catch {
     return raw;
   }
+  // JSON.parse reads 1e309 as Infinity, which JSON then writes as null: refuse it as written.
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    throw new Error(`--config value ${raw}: is not a finite number; nothing was set`);
+  }
+  return value;
 }
 
 /**
@@ -182,7 +193,7 @@ export function readStackConfig(root: string, stack: string): StackConfigInput {
       config[key] = JSON.stringify(withLeafPlaceholders(value, key, []));
       secretKeys.push(key);
     } else {
-      config[key] = encode(value);
+      config[key] = encode(value, key);
     }
   }
   // The release lives in the imported ESC environment (doc-rag/<stack>-release), out of reach here.
