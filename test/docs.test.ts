@@ -18,7 +18,7 @@ describe("the documentation", () => {
     const doc = configurationDoc();
     for (const name of Object.keys(CONFIG_KEYS)) assert.match(doc, new RegExp(`^## ${name}$`, "m"), name);
     assert.match(doc, /^\| `postgres\.backups\.schedule` \| string \| `0 0 2 \* \* \*` \|/m);
-    assert.match(doc, /^\| `kubernetesVersion` \| string \| `1\.36` \| matches `\^1\\\.\\d\+\$` \|$/m);
+    assert.ok(doc.includes("| `kubernetesVersion` | string | `1.36` | matches `^1\\.(0\\|[1-9]\\d*)$` |"));
     assert.match(doc, /^\| \[`doc-rag:vaultToken`\]\(#vaulttoken\) \| string \| \*\*yes\*\* \|/m);
   });
 
