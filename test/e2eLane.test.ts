@@ -70,7 +70,7 @@ describe("e2e lane: CRD-only stand-in charts", function () {
       assert.equal(chartYaml.name, name);
       assert.equal(chartYaml.version, chart.version.replace(/^v/, ""));
     }
-    const { files } = pinnedCrdFiles();
+    const files = pinnedCrdFiles();
     const source = files.find((f) => f.endsWith("rollouts.argoproj.io.yaml"));
     assert.ok(source, "the Argo Rollouts CRD is among the pinned CRDs");
     const standIn = path.join(

@@ -64,14 +64,32 @@ function objectRef(r: StateResource): { ref: string; namespace?: string } | unde
   };
 }
 
-/** Objects of the state that still exist in the cluster. */
+/** Objects of the state that still exist in the cluster: one kubectl call per namespace, not per object. */
 async function leftBehind(cluster: Cluster, resources: StateResource[]): Promise<string[]> {
-  const left: string[] = [];
+  const byNamespace = new Map<string, string[]>();
   for (const r of resources) {
     const o = objectRef(r);
-    if (!o) continue;
-    const got = await cluster.kubectl(["get", o.ref, ...(o.namespace ? ["-n", o.namespace] : []), "-o", "name"]);
-    if (got.code === 0) left.push(`${o.namespace ? `${o.namespace}/` : ""}${o.ref}`);
+    if (o) byNamespace.set(o.namespace ?? "", [...(byNamespace.get(o.namespace ?? "") ?? []), o.ref]);
+  }
+  const left: string[] = [];
+  const found = async (namespace: string, refs: string[]) => {
+    const got = await cluster.kubectl([
+      "get",
+      ...refs,
+      ...(namespace ? ["-n", namespace] : []),
+      "--ignore-not-found",
+      "-o",
+      "name",
+    ]);
+    return got.code === 0 ? got.stdout.split("\n").filter(Boolean) : undefined;
+  };
+  for (const [namespace, refs] of byNamespace) {
+    // One call per namespace; if it fails (a type the cluster no longer serves), one call per object,
+    // where a failure means the object is gone.
+    const names =
+      (await found(namespace, refs)) ??
+      (await Promise.all(refs.map((r) => found(namespace, [r])))).flatMap((n) => n ?? []);
+    left.push(...names.map((name) => (namespace ? `${namespace}/${name}` : name)));
   }
   return left;
 }
@@ -162,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (review) {
       // A review stack uses the CRDs its owner's releases installed: apply the pinned ones first.
-      const { files } = pinnedCrdFiles();
+      const files = pinnedCrdFiles();
       const applied = await cluster.kubectl(["apply", "--server-side", ...files.flatMap((f) => ["-f", f])]);
       if (applied.code !== 0) failures.push(`the pinned CRDs were refused: ${applied.stderr.trim()}`);
       await cluster.kubectl(["wait", "--for", "condition=established", "crd", "--all", "--timeout=60s"]);

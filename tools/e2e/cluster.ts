@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { kubectlBinary } from "../helm";
 import { KWOK_STAGES, type Engine } from "./engine";
 import { capture, run } from "./process";
@@ -169,8 +169,10 @@ export async function startCluster(engine: Engine, dir: string, contexts: string
 
 /** The recipe's admin kubeconfig, with one context per name the stack may ask for. */
 function writeKubeconfig(dir: string, target: string, contexts: string[]): void {
-  const admin = fs.readFileSync(path.join(dir, "admin.kubeconfig"), "utf8");
-  const server = /server: "([^"]+)"/.exec(admin)?.[1];
+  const admin = parse(fs.readFileSync(path.join(dir, "admin.kubeconfig"), "utf8")) as {
+    clusters?: { cluster?: { server?: string } }[];
+  };
+  const server = admin.clusters?.[0]?.cluster?.server;
   if (!server) throw new Error(`no server in ${path.join(dir, "admin.kubeconfig")}`);
   const names = [...new Set(["re-admin", ...contexts])];
   const config = {

@@ -78,11 +78,15 @@ function readEvents(file: string): EngineEvent[] {
     .map((l) => JSON.parse(l) as EngineEvent);
 }
 
+/** The steps the engine announced (a preview's plan, an update's steps as they start). */
+function steps(events: EngineEvent[]): StepMetadata[] {
+  return events.flatMap((e) => (e.resourcePreEvent ? [e.resourcePreEvent.metadata] : []));
+}
+
 /** Steps that change something (not `same`, not a read), one line each: the perpetual-diff list. */
 export function changes(events: EngineEvent[]): string[] {
-  return events
-    .map((e) => e.resourcePreEvent?.metadata)
-    .filter((m): m is StepMetadata => m !== undefined && m.op !== "same" && m.op !== "read")
+  return steps(events)
+    .filter((m) => m.op !== "same" && m.op !== "read")
     .map((m) => `${m.op} ${m.urn}${m.diffs?.length ? ` (${m.diffs.join(", ")})` : ""}`);
 }
 
@@ -118,8 +122,7 @@ export function created(events: EngineEvent[]): StepMetadata[] {
 
 /** Resources a preview plans to create, by URN (components included). */
 export function planned(events: EngineEvent[]): string[] {
-  return events
-    .map((e) => e.resourcePreEvent?.metadata)
-    .filter((m): m is StepMetadata => m !== undefined && m.op === "create")
+  return steps(events)
+    .filter((m) => m.op === "create")
     .map((m) => m.urn);
 }

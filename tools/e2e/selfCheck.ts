@@ -7,7 +7,7 @@
  * deleted afterwards.
  */
 import type { Cluster } from "./cluster";
-import { waitForPods } from "./workloads";
+import { list, waitForPods } from "./workloads";
 
 export interface SelfCheck {
   what: string;
@@ -27,8 +27,7 @@ interface Workload {
 }
 
 async function first(cluster: Cluster, resource: string): Promise<Record<string, unknown> | undefined> {
-  const got = await cluster.kubectl(["get", resource, "-A", "-o", "json"], undefined, true);
-  return got.code === 0 ? (JSON.parse(got.stdout) as { items: Record<string, unknown>[] }).items[0] : undefined;
+  return (await list(cluster, resource))[0] as Record<string, unknown> | undefined;
 }
 
 /** A ReplicaSet running a copy of `workload`'s pod template, changed by `change`. */

@@ -8,7 +8,7 @@ import type { Cluster } from "./cluster";
 
 export const STAND_IN_LABEL = "doc-rag.io/e2e-stand-in";
 
-interface KubeObject {
+export interface KubeObject {
   metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string> };
   spec?: Record<string, unknown> & { replicas?: number; selector?: unknown; template?: unknown };
   status?: {
@@ -19,7 +19,8 @@ interface KubeObject {
   };
 }
 
-async function list(cluster: Cluster, resource: string): Promise<KubeObject[]> {
+/** Every object of a resource type in the cluster; none when the type is not served (yet). */
+export async function list(cluster: Cluster, resource: string): Promise<KubeObject[]> {
   const result = await cluster.kubectl(["get", resource, "-A", "-o", "json"], undefined, true);
   if (result.code !== 0) return [];
   return (JSON.parse(result.stdout) as { items: KubeObject[] }).items;

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parseAllDocuments, parseDocument } from "yaml";
 import { CHARTS, chartVersionDir, type Chart } from "../../components/charts";
 import { placeholderRelease } from "../../components/config";
-import { CHART_DATA } from "../../test/harness/chartData";
+import { CHART_DATA, chartDataDir } from "../../test/harness/chartData";
 import { PROJECT_ROOT } from "../../test/harness/paths";
 import { run } from "./process";
 
@@ -88,55 +88,48 @@ export function trustChartsDir(project: string, stack: string, chartsDir: string
   return `policy config: helm-repository-secure trusts local charts under ${chartsDir}`;
 }
 
-/** The CRD files each pinned chart installs, from the upstream chart data (../shared/charts). */
-export function pinnedCrdFiles(data = CHART_DATA): { files: string[]; missing: string[] } {
-  const files: string[] = [];
-  const missing: string[] = [];
-  for (const chart of Object.values(CHARTS) as Chart[]) {
-    const dir = chartVersionDir(data, chart);
-    if (!fs.existsSync(dir)) {
-      missing.push(`${chart.chart} ${chart.version}`);
-      continue;
-    }
-    const crds = path.join(dir, "crds");
-    if (fs.existsSync(crds))
-      files.push(
-        ...fs
-          .readdirSync(crds)
-          .sort()
-          .map((f) => path.join(crds, f)),
-      );
-  }
-  return { files, missing };
+/**
+ * The CRD files a pinned chart installs, from the upstream chart data (../shared/charts); a chart
+ * with no data there is an error, since a stand-in without its CRDs would pass for tested.
+ */
+function crdFilesOf(chart: Chart): string[] {
+  const dir = chartDataDir(chart);
+  if (!dir)
+    throw new Error(`no upstream chart data for ${chart.chart} ${chart.version} in ${CHART_DATA}: pass --charts DIR`);
+  const crds = path.join(dir, "crds");
+  return fs.existsSync(crds)
+    ? fs
+        .readdirSync(crds)
+        .sort()
+        .map((f) => path.join(crds, f))
+    : [];
 }
 
+/** The CRD files every pinned chart installs. */
+export const pinnedCrdFiles = (): string[] => (Object.values(CHARTS) as Chart[]).flatMap(crdFilesOf);
+
 /**
- * Charts that install only the pinned chart's CRDs (from the upstream chart data) and its values.yaml:
- * stand-ins for a chart directory where there is none, so every release and what depends on it
- * still runs, and every custom resource meets the CRD its pinned chart installs.
+ * Charts that install only the pinned chart's CRDs (from the upstream chart data): stand-ins for a
+ * chart directory where there is none, so every release and what depends on it still runs, and
+ * every custom resource meets the CRD its pinned chart installs.
  */
-export function crdOnlyCharts(dir: string, data = CHART_DATA): string {
+export function crdOnlyCharts(dir: string): string {
   fs.rmSync(dir, { recursive: true, force: true });
   for (const chart of Object.values(CHARTS) as Chart[]) {
     const name = path.basename(chart.chart);
-    const source = chartVersionDir(data, chart);
     const target = path.join(chartVersionDir(dir, chart), name);
-    fs.mkdirSync(path.join(target, "templates"), { recursive: true });
+    fs.mkdirSync(path.join(target, "crds"), { recursive: true });
+    fs.mkdirSync(path.join(target, "templates"));
     fs.writeFileSync(
       path.join(target, "Chart.yaml"),
       `apiVersion: v2\nname: ${name}\nversion: ${chart.version.replace(/^v/, "")}\ndescription: e2e stand-in installing only the CRDs of ${chart.chart} ${chart.version}\n`,
     );
-    const crds = path.join(source, "crds");
-    if (!fs.existsSync(crds)) continue;
-    fs.mkdirSync(path.join(target, "crds"));
-    for (const file of fs.readdirSync(crds).sort()) {
-      const documents = parseAllDocuments(fs.readFileSync(path.join(crds, file), "utf8")).map(
-        (d) => d.toJS() as unknown,
-      );
+    for (const file of crdFilesOf(chart)) {
+      const documents = parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJS() as unknown);
       // Helm keeps the whole chart in a release Secret of at most 1 MiB; the Prometheus Operator's
       // CRDs only fit without their descriptions, which document fields and validate nothing.
       const compact = documents.filter((d) => d !== null).map((d) => JSON.stringify(withoutDescriptions(d)));
-      fs.writeFileSync(path.join(target, "crds", file), compact.join("\n---\n"));
+      fs.writeFileSync(path.join(target, "crds", path.basename(file)), compact.join("\n---\n"));
     }
   }
   return dir;
