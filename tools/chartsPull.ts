@@ -8,8 +8,8 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
-import { CHARTS, type Chart } from "../components/charts";
-import { cachedChart, chartCacheDir, defaultChartsDir, helmBinary } from "./helm";
+import { CHARTS, chartVersionDir, localChart, type Chart } from "../components/charts";
+import { defaultChartsDir, helmBinary } from "./helm";
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { charts: { type: "string" } } });
@@ -17,11 +17,11 @@ export async function main(argv: string[]): Promise<number> {
   const helm = helmBinary();
   let failed = 0;
   for (const chart of Object.values(CHARTS) as Chart[]) {
-    if (cachedChart(chartsDir, chart)) {
+    if (localChart(chartsDir, chart)) {
       console.log(`${chart.chart} ${chart.version}: cached`);
       continue;
     }
-    const destination = chartCacheDir(chartsDir, chart);
+    const destination = chartVersionDir(chartsDir, chart);
     fs.mkdirSync(destination, { recursive: true });
     // Unpacked, so render can also check the values the program sets against the chart's own.
     const args = ["pull", chart.chart, "--version", chart.version, "--untar", "--untardir", destination];

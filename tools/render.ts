@@ -18,13 +18,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { KUBERNETES_YAML } from "./kubernetesYaml";
-import { CHARTS, type Chart } from "../components/charts";
+import { CHARTS, localChart, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
 import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets, type StackRun } from "../test/harness";
 import { deadValuePaths } from "../test/harness/chartData";
 import { buildModel, type ModelConfig } from "./flows/model";
 import { analyzeFlows, flowFindings, modelConfigFor, writeFlows } from "./flows/report";
-import { cachedChart, defaultChartsDir, helmBinary } from "./helm";
+import { defaultChartsDir, helmBinary } from "./helm";
 import { checkOut, outDirOf, prepareOut, recordWritten } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
 import {
@@ -166,7 +166,7 @@ export async function renderStack(
       throw new Error(
         `release ${String(r.inputs["name"])}: chart ${String(r.inputs["chart"])} is not pinned in components/charts.ts`,
       );
-    const location = cachedChart(chartsDir, chart);
+    const location = localChart(chartsDir, chart);
     if (!location) {
       missing.push(`${chart.chart} ${chart.version}`);
       return [];
