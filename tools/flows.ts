@@ -9,16 +9,15 @@
  * the cache (`npm run charts:pull`) it renders them and judges the full picture; without (or with
  * --own), the program's own objects. Exits 1 on a blocked flow or a problem, 2 on bad arguments.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHARTS, localChart, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
 import { ofType, PROJECT_ROOT, runStack } from "../test/harness";
 import { buildModel } from "./flows/model";
-import { analyzeFlows, flowMatrix, modelConfigFor, writeFlows, type FlowReport } from "./flows/report";
+import { analyzeFlows, flowFiles, flowMatrix, modelConfigFor, type FlowReport } from "./flows/report";
 import { defaultChartsDir } from "./helm";
 import { programObjects, renderStack } from "./render";
-import { checkOut, outDirOf, prepareOut, recordWritten } from "./outDir";
+import { checkOut, outDirOf, OutDir } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
 
 const USAGE = "usage: npm run flows -- <stack> [--charts DIR | --own] [--out DIR] [--json] [--config key=value ...]";
@@ -48,16 +47,17 @@ export async function main(argv: string[]): Promise<number> {
   let report: FlowReport;
   try {
     if (!args.flags["own"] && (complete || args.charts)) {
-      prepareOut(out, "flows");
-      await renderStack(run, charts, out, modelConfig);
-      report = JSON.parse(fs.readFileSync(path.join(out, "flows.json"), "utf8")) as FlowReport;
+      report = (await renderStack(run, charts, out, modelConfig)).flows;
     } else {
       const placed = programObjects(run);
       const chartNamespaces = ofType(run, HELM_RELEASE).map((r) => String(r.inputs["namespace"]));
       report = analyzeFlows(buildModel(placed, modelConfig, { chartNamespaces }));
-      prepareOut(out, "flows");
-      writeFlows(out, stack, report);
-      recordWritten(out, "flows", ["flows.json", "flows.dot"]);
+    }
+    const dir = OutDir.open(out, "flows");
+    try {
+      dir.writeAll(flowFiles(stack, report));
+    } finally {
+      dir.close();
     }
   } catch (err) {
     console.error((err as Error).message);

@@ -8,10 +8,9 @@
  * --policy-pack` would, and writes policy-report.json; a mandatory violation exits 1.
  * Secrets appear as "[secret]". A config error prints every problem, writes nothing, exits 1.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { checkOut, outDirOf, prepareOut, recordWritten } from "./outDir";
+import { checkOut, outDirOf, OutDir } from "./outDir";
 import { stringify } from "yaml";
 import { PACK_NAME, policies } from "../policies/pack";
 import { parseConfig } from "../components/config";
@@ -94,35 +93,23 @@ export function countByType(run: StackRun): [string, number][] {
 }
 
 /** Writes DIR/resources.json and DIR/manifests/<namespace>/<kind>-<name>.yaml. */
-export function writePlan(run: StackRun, out: string): string[] {
-  const manifestsDir = path.join(out, "manifests");
-  fs.mkdirSync(manifestsDir, { recursive: true });
-  const written: string[] = [];
-  const resourcesFile = path.join(out, "resources.json");
-  fs.writeFileSync(resourcesFile, JSON.stringify(redactSecrets(run.resources), null, 2) + "\n");
-  written.push(resourcesFile);
+export function writePlan(run: StackRun, out: OutDir): string[] {
+  const files: [string, string][] = [["resources.json", JSON.stringify(redactSecrets(run.resources), null, 2) + "\n"]];
   for (const { object } of kubernetesObjects(run)) {
     const namespace = object.metadata.namespace ?? "_cluster";
-    const file = path.join(manifestsDir, namespace, `${object.kind.toLowerCase()}-${object.metadata.name}.yaml`);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, stringify(redactSecrets(object), { sortMapEntries: true }));
-    written.push(file);
+    files.push([
+      path.join("manifests", namespace, `${object.kind.toLowerCase()}-${object.metadata.name}.yaml`),
+      stringify(redactSecrets(object), { sortMapEntries: true }),
+    ]);
   }
-  recordWritten(out, "plan", written);
-  return written;
+  return out.writeAll(files);
 }
 
-/** Runs the pack over the plan with the stack's policy config and writes DIR/policy-report.json. */
-export async function writePolicyReport(
-  run: StackRun,
-  out: string,
-): Promise<PackReport & { pack: string; config: string }> {
+/** The pack's run over the plan with the stack's policy config. */
+export async function policyReport(run: StackRun): Promise<PackReport & { pack: string; config: string }> {
   const config = path.join(POLICY_CONFIG_DIR, `${run.stack}.json`);
   const report = await evaluatePack(policies, policyTargets(run), stackPackConfig(run.stack));
-  const full = { pack: PACK_NAME, config: path.relative(PROJECT_ROOT, config), ...report };
-  fs.writeFileSync(path.join(out, "policy-report.json"), JSON.stringify(full, null, 2) + "\n");
-  recordWritten(out, "plan", ["policy-report.json"]);
-  return full;
+  return { pack: PACK_NAME, config: path.relative(PROJECT_ROOT, config), ...report };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -158,9 +145,22 @@ export async function main(argv: string[]): Promise<number> {
     console.error(run.error.message);
     return 1;
   }
-  prepareOut(args.out, "plan");
-  const written = writePlan(run, args.out);
-  const policy = await writePolicyReport(run, args.out);
+  // The pack runs before anything is written: a stack without its policy config writes nothing.
+  let policy: Awaited<ReturnType<typeof policyReport>>;
+  let written: string[];
+  try {
+    policy = await policyReport(run);
+    const out = OutDir.open(args.out, "plan");
+    try {
+      written = writePlan(run, out);
+      out.write("policy-report.json", JSON.stringify(policy, null, 2) + "\n");
+    } finally {
+      out.close();
+    }
+  } catch (err) {
+    console.error((err as Error).message);
+    return 1;
+  }
   const status = policy.mandatory > 0 ? 1 : 0;
   if (args.json) {
     console.log(

@@ -23,9 +23,9 @@ import { HELM_RELEASE } from "../policies/lib/kubernetes";
 import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets, type StackRun } from "../test/harness";
 import { deadValuePaths } from "../test/harness/chartData";
 import { buildModel, type ModelConfig } from "./flows/model";
-import { analyzeFlows, flowFindings, modelConfigFor, writeFlows } from "./flows/report";
+import { analyzeFlows, flowFiles, flowFindings, modelConfigFor, type FlowReport } from "./flows/report";
 import { defaultChartsDir, helmBinary } from "./helm";
-import { checkOut, outDirOf, prepareOut, recordWritten } from "./outDir";
+import { checkOut, outDirOf, OutDir } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
 import {
   imageFindings,
@@ -142,13 +142,20 @@ export function programObjects(run: StackRun): Placed[] {
   });
 }
 
+/** What the render gate found, and the files it has for --out (paths relative to it); it writes nothing itself. */
+export interface RenderResult {
+  report: RenderReport;
+  flows: FlowReport;
+  files: [string, string][];
+}
+
 /** Renders every release of a run from the chart cache and checks the result with the plan. */
 export async function renderStack(
   run: StackRun,
   chartsDir: string,
   out: string,
   modelConfig: ModelConfig,
-): Promise<RenderReport> {
+): Promise<RenderResult> {
   const placed = programObjects(run);
   const own = placed.map((p) => p.object);
   const namespaces = own.filter((o) => o.kind === "Namespace");
@@ -195,7 +202,7 @@ export async function renderStack(
   }
   const findings: Finding[] = [];
   const report: RenderReport = { stack: run.stack, charts: chartsDir, releases: [], quotas: {}, findings };
-  fs.mkdirSync(path.join(out, "rendered"), { recursive: true });
+  const files: [string, string][] = [];
   for (const r of releases) {
     const { objects, error } = renderRelease(helm, { ...r, kubeVersion, apiVersions: [...apis].sort() });
     const entry = {
@@ -222,9 +229,9 @@ export async function renderStack(
         });
       }
     }
-    const file = path.join(out, "rendered", `${r.release}.yaml`);
-    fs.writeFileSync(file, objects.map((o) => stringify(o)).join("---\n"));
-    report.releases.push({ ...entry, file: path.relative(PROJECT_ROOT, file) });
+    const file = path.join("rendered", `${r.release}.yaml`);
+    files.push([file, objects.map((o) => stringify(o)).join("---\n")]);
+    report.releases.push({ ...entry, file: path.relative(PROJECT_ROOT, path.join(out, file)) });
     for (const object of objects)
       placed.push({ object, namespace: object.metadata.namespace ?? r.namespace, release: r.release });
   }
@@ -251,9 +258,8 @@ export async function renderStack(
   // The network: every flow the platform needs, over the program's and the charts' policies.
   const flows = analyzeFlows(buildModel(placed, modelConfig, false));
   findings.push(...flowFindings(flows));
-  writeFlows(out, run.stack, flows);
-  fs.writeFileSync(path.join(out, "render-report.json"), JSON.stringify(report, null, 2) + "\n");
-  return report;
+  files.push(...flowFiles(run.stack, flows), ["render-report.json", JSON.stringify(report, null, 2) + "\n"]);
+  return { report, flows, files };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -274,14 +280,14 @@ export async function main(argv: string[]): Promise<number> {
   let report: RenderReport;
   try {
     const modelConfig = modelConfigFor(PROJECT_ROOT, stack, args.config);
-    prepareOut(out, "render");
-    report = await renderStack(run, args.charts ?? defaultChartsDir(), out, modelConfig);
-    recordWritten(out, "render", [
-      "render-report.json",
-      "flows.json",
-      "flows.dot",
-      ...report.releases.flatMap((r) => (r.file ? [path.resolve(PROJECT_ROOT, r.file)] : [])),
-    ]);
+    const result = await renderStack(run, args.charts ?? defaultChartsDir(), out, modelConfig);
+    report = result.report;
+    const dir = OutDir.open(out, "render");
+    try {
+      dir.writeAll(result.files);
+    } finally {
+      dir.close();
+    }
   } catch (err) {
     console.error((err as Error).message);
     return 1;

@@ -3,8 +3,6 @@
  * selects nothing, a webhook's missing Service), and the allowed flows no requirement explains, per
  * namespace; as render-gate findings, a text matrix and a Graphviz DOT picture.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { parseConfig } from "../../components/config";
 import { applyOverrides, readStackConfig } from "../../test/harness/stackConfig";
 import type { Finding } from "../renderChecks";
@@ -205,11 +203,12 @@ export function flowDot(report: FlowReport, title: string): string {
   return lines.join("\n") + "\n";
 }
 
-/** Writes flows.json and flows.dot into `out`. */
-export function writeFlows(out: string, stack: string, report: FlowReport): void {
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, "flows.json"), JSON.stringify(report, null, 2) + "\n");
-  fs.writeFileSync(path.join(out, "flows.dot"), flowDot(report, `flows of ${stack}`));
+/** flows.json and flows.dot, for --out. */
+export function flowFiles(stack: string, report: FlowReport): [string, string][] {
+  return [
+    ["flows.json", JSON.stringify(report, null, 2) + "\n"],
+    ["flows.dot", flowDot(report, `flows of ${stack}`)],
+  ];
 }
 
 /** The parts of a stack's config the model needs, read as the harness reads it (overrides applied). */
