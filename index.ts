@@ -5,7 +5,7 @@ import { Delivery } from "./components/delivery";
 import { GitHubGovernance } from "./components/governance/github";
 import { ReviewStackTtl } from "./components/governance/reviewTtl";
 import { postgresEndpoint } from "./components/data/postgres";
-import { loadConfig } from "./components/config";
+import { keepConfigSecretsSecret, loadConfig } from "./components/config";
 import { Observability } from "./components/observability";
 import { ApplicationMetrics } from "./components/observability/scraping";
 import { ClusterAddons } from "./components/platform/addons";
@@ -15,6 +15,8 @@ import { SharedCluster } from "./components/platform/sharedCluster";
 import { PlatformSecrets } from "./components/secrets";
 
 const config = loadConfig();
+// A value set as a secret stays secret in every resource and output, whichever key holds it.
+const secretWhereSet = keepConfigSecretsSecret();
 const provider = kubernetesProvider(config);
 const platform = platformNamespaces(config, provider);
 // A review stack uses the operators of the stack that owns its cluster; every other stack installs them.
@@ -136,15 +138,15 @@ const governance =
 const reviewTtl = config.review && new ReviewStackTtl("review-ttl", { ttlHours: config.review.ttlHours });
 
 export const environment = config.environment;
-export const cluster = config.clusterName;
-export const namespaces = namespaceNames(platform);
-export const secretsBackend = secrets.backend;
-export const endpoints = dataEndpoints(data);
-export const tracingEndpoint = observability?.tracingEndpoint;
-export const apiHost = delivery.apiHost;
+export const cluster = secretWhereSet(config.clusterName);
+export const namespaces = secretWhereSet(namespaceNames(platform));
+export const secretsBackend = secretWhereSet(secrets.backend);
+export const endpoints = secretWhereSet(dataEndpoints(data));
+export const tracingEndpoint = secretWhereSet(observability?.tracingEndpoint);
+export const apiHost = secretWhereSet(delivery.apiHost);
 /** The image each service runs: by digest (dev may run a tag it has no digest for). */
-export const images = pulumi.all(
-  Object.fromEntries(Object.entries(delivery.services).map(([name, service]) => [name, service.image])),
+export const images = secretWhereSet(
+  pulumi.all(Object.fromEntries(Object.entries(delivery.services).map(([name, service]) => [name, service.image]))),
 );
 /** The status checks the rulesets require (from the pipeline model); none without GitHub governance. */
 export const requiredChecks = governance?.requiredChecks ?? [];

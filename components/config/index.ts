@@ -21,6 +21,7 @@ import { describeValue, formatIssue, keyPath, SECRET_VALUE } from "./problems";
 import { observabilitySchema, receiverUrl } from "./observability";
 import { REVIEW_ROLES, reviewNamespaceName, reviewSchema } from "./review";
 import { egressSchema, vaultSchema } from "./secrets";
+import { conceal, concealConfigSecrets, secretConfigTexts } from "./secretValues";
 
 export * from "./names";
 export { DEFAULT_QUOTA } from "./namespaces";
@@ -419,6 +420,44 @@ export function offlinePlaceholder(fullKey: string, path: readonly string[] = []
   return `placeholder-secret-for-${[fullKey, ...path].join(".")}`;
 }
 
+/** Shapes a secret may have where its key is not declared secret (an e-mail, a URL, a host name). */
+const PLACEHOLDER_SHAPES = ["placeholder@example.invalid", "https://placeholder.invalid/secret", "placeholder.invalid"];
+
+/**
+ * A stack file's value for `fullKey` with each `secure:` part replaced by a placeholder that passes
+ * the key's schema where one of the usual shapes does, so a stack that keeps any value secret
+ * (Pulumi allows it for every key) plans offline as it would for real.
+ */
+export function offlineValue(fullKey: string, value: unknown, isSecure: (v: unknown) => boolean): unknown {
+  const slots: string[][] = [];
+  const fill = (v: unknown, at: string[], choice: (at: string[]) => unknown): unknown => {
+    if (isSecure(v)) return choice(at);
+    if (Array.isArray(v)) return v.map((x, i) => fill(x, [...at, String(i)], choice));
+    if (typeof v === "object" && v !== null)
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x, [...at, k], choice)]));
+    return v;
+  };
+  fill(value, [], (at) => slots.push(at));
+  const [namespace, name = ""] = fullKey.split(":", 2);
+  const declared = namespace === PROJECT ? declaredKey(name) : undefined;
+  const chosen = new Map<string, unknown>(slots.map((at) => [at.join("."), offlinePlaceholder(fullKey, at)]));
+  const build = () => fill(value, [], (at) => chosen.get(at.join(".")));
+  if (!declared || (slots.length === 1 && slots[0]!.length === 0 && declared.placeholder !== undefined)) return build();
+  for (const at of slots) {
+    const fails = () =>
+      declared.schema
+        .safeParse(build())
+        .error?.issues.some((issue) => at.every((part, i) => String(issue.path[i]) === part));
+    if (!fails()) continue;
+    const fitting = PLACEHOLDER_SHAPES.find((shape) => {
+      chosen.set(at.join("."), shape);
+      return !fails();
+    });
+    if (!fitting) chosen.set(at.join("."), offlinePlaceholder(fullKey, at));
+  }
+  return build();
+}
+
 function decode(kind: ConfigKeyKind, raw: string): unknown {
   if (kind === "string") return raw;
   try {
@@ -496,15 +535,20 @@ export function parseConfig(
       `${leaf}: must be set as a secret (pulumi config set --secret --path '${leaf}'); it is stored in plain text`,
     );
   }
+  // A value set as a secret is never echoed, whether or not its key is declared secret.
+  const hidden = (name: string) => isSecretKey(name) || secretKeys.has(`${PROJECT}:${name}`);
   const result = stackSchema.safeParse(values, { reportInput: true });
   if (!result.success) {
-    problems.push(...result.error.issues.map((issue) => formatIssue(issue, PROJECT, isSecretKey)));
+    problems.push(...result.error.issues.map((issue) => formatIssue(issue, PROJECT, hidden)));
   } else {
     const setQuota = (values["namespaces"] as { application?: { quota?: Record<string, unknown> } } | undefined)
       ?.application?.quota;
     fitsNamespaces(
       result.data,
-      (path, input, message) => problems.push(`${keyPath(path, PROJECT)}: ${message} (got ${describeValue(input)})`),
+      (path, input, message) =>
+        problems.push(
+          `${keyPath(path, PROJECT)}: ${message} (got ${hidden(String(path[0])) ? SECRET_VALUE : describeValue(input)})`,
+        ),
       (entry) => setQuota !== undefined && Object.hasOwn(setQuota, entry),
     );
   }
@@ -518,23 +562,37 @@ export function parseConfig(
   return review.config;
 }
 
-/** Reads and validates this stack's config; throws before anything is registered. */
-export function loadConfig(): StackConfig {
+/** The stack's raw config, and which of its keys Pulumi holds as secret (set with --secret, or `secure:` in the file). */
+function runtimeConfig(): { raw: Record<string, string>; secretKeys: Set<string> } {
   const raw = pulumi.runtime.allConfig();
   // isConfigSecret is exported by the SDK's runtime but marked internal in its typings.
   const { isConfigSecret } = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
+  return { raw, secretKeys: new Set(Object.keys(raw).filter((k) => isConfigSecret(k))) };
+}
+
+/**
+ * Pulumi's rule, kept for every key: a value set as a secret stays secret in every resource it
+ * reaches, also under a key the schema does not declare secret (a stack transformation). Returns
+ * the same rule for the stack's outputs, which no transformation sees.
+ */
+export function keepConfigSecretsSecret(): <T>(output: T) => T | pulumi.Output<pulumi.Unwrap<T>> {
+  const { raw, secretKeys } = runtimeConfig();
+  const texts = secretConfigTexts(raw, secretKeys);
+  const transformation = concealConfigSecrets(texts);
+  if (transformation) pulumi.runtime.registerStackTransformation(transformation);
+  return <T>(output: T) => (texts.length ? (conceal(output, texts) as pulumi.Output<pulumi.Unwrap<T>>) : output);
+}
+
+/** Reads and validates this stack's config; throws before anything is registered. */
+export function loadConfig(): StackConfig {
+  const { raw, secretKeys } = runtimeConfig();
   const stack = pulumi.getStack();
   // Pulumi says only whether a key holds a secret; the stack file says which of its leaves are.
   const stackFile = path.join(process.cwd(), `Pulumi.${stack}.yaml`);
   const fileConfig = fs.existsSync(stackFile)
     ? ((parseYaml(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {})
     : {};
-  return parseConfig(
-    raw,
-    new Set(Object.keys(raw).filter((k) => isConfigSecret(k))),
-    stack,
-    plainSecretLeaves(fileConfig),
-  );
+  return parseConfig(raw, secretKeys, stack, plainSecretLeaves(fileConfig));
 }
 
 /** A stack file's encrypted value: `{ secure: <ciphertext> }`, as `pulumi config set --secret` writes it. */

@@ -91,8 +91,9 @@ export const portList = z
 /** An https:// URL without credentials: user:password@ would sit in plain text in the state and in every copy. */
 export function httpsUrl(error: string) {
   return z.url({ protocol: /^https$/, error }).refine((u) => {
-    const url = new URL(u);
-    return !url.username && !url.password;
+    // What z.url already refused (a port out of range) is its error alone, never a throw here.
+    const url = URL.canParse(u) ? new URL(u) : undefined;
+    return !url?.username && !url?.password;
   }, "must not carry credentials (user:password@): they would be kept in plain text in the state and in every resource that holds the URL; set them as a secret");
 }
 

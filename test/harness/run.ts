@@ -94,14 +94,24 @@ function identity(
   };
 }
 
+/** The root resource the engine parents every resource to; the plan shows its children as roots. */
+const STACK_TYPE = "pulumi:pulumi:Stack";
+
 /** Wraps the mock monitor so each registration is recorded with its options. */
 function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[]): void {
+  let stackUrn = "";
+  /** Identity with the stack's own parenthood left out, as `pulumi preview` shows the tree. */
+  const identityOf = (req: ReadRequest, urn: string) => {
+    const { parent, ...rest } = identity(req, urn);
+    return parent && parent !== stackUrn ? { ...rest, parent } : rest;
+  };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) =>
     register(req, (err, resp) => {
-      if (!err) {
+      if (!err && req.getType() === STACK_TYPE) stackUrn = resp.getUrn();
+      else if (!err) {
         into.push({
-          ...identity(req, resp.getUrn()),
+          ...identityOf(req, resp.getUrn()),
           custom: req.getCustom(),
           inputs: pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>,
           options: {
@@ -124,7 +134,7 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
     read(req, (err, resp) => {
       if (!err) {
         into.push({
-          ...identity(req, resp.getUrn()),
+          ...identityOf(req, resp.getUrn()),
           custom: true,
           read: true,
           inputs: pulumi.runtime.deserializeProperties(resp.getProperties()) as Record<string, unknown>,
@@ -227,8 +237,13 @@ async function runExclusive(stack: string, options: RunOptions): Promise<StackRu
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = PROMISE_STACKS;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require(path.join(code, "index")) as Record<string, unknown>;
+    // Inside the stack's root resource, as the language host runs it (stack transformations need it).
+    let program: Record<string, unknown> = {};
+    await pulumi.runtime.runInPulumiStack(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      program = require(path.join(code, "index")) as Record<string, unknown>;
+      return program;
+    });
     for (const [name, value] of Object.entries(program)) {
       outputs[name] = await resolveOutput(value);
     }

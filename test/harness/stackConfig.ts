@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { isSecureValue, offlinePlaceholder, placeholderRelease } from "../../components/config";
+import { isSecureValue, offlinePlaceholder, offlineValue, placeholderRelease } from "../../components/config";
 
 export interface StackConfigInput {
   project: string;
@@ -41,14 +41,6 @@ function hasSecureLeaf(value: unknown): boolean {
   return (
     isSecureValue(value) || (typeof value === "object" && value !== null && Object.values(value).some(hasSecureLeaf))
   );
-}
-
-function withLeafPlaceholders(value: unknown, key: string, path: string[]): unknown {
-  if (isSecureValue(value)) return secretPlaceholder(key, path);
-  if (Array.isArray(value)) return value.map((v, i) => withLeafPlaceholders(v, key, [...path, String(i)]));
-  if (typeof value === "object" && value !== null)
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withLeafPlaceholders(v, key, [...path, k])]));
-  return value;
 }
 
 /** A value as the CLI hands it to the program; a number YAML reads as infinite (1e309) is refused, not turned into null. */
@@ -185,12 +177,10 @@ export function readStackConfig(root: string, stack: string): StackConfigInput {
   const secretKeys: string[] = [];
   for (const [rawKey, value] of Object.entries(entries)) {
     const key = namespaced(project, rawKey);
-    if (isSecureValue(value)) {
-      config[key] = secretPlaceholder(key);
-      secretKeys.push(key);
-    } else if (hasSecureLeaf(value)) {
-      // Set with `--secret --path`: each secure leaf a placeholder; Pulumi marks the whole key secret.
-      config[key] = JSON.stringify(withLeafPlaceholders(value, key, []));
+    if (hasSecureLeaf(value)) {
+      // The whole value, or leaves set with `--secret --path`: placeholders that pass the key's
+      // schema; Pulumi marks the whole key secret.
+      config[key] = encode(offlineValue(key, value, isSecureValue), key);
       secretKeys.push(key);
     } else {
       config[key] = encode(value, key);
