@@ -92,10 +92,10 @@ export function checkOut(out: string): string | undefined {
         return problem(
           `already holds files these tools did not write (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}); give an empty or new directory`,
         );
-      const links = linksUnder(dir);
-      if (links.length)
+      const [link] = linksUnder(dir);
+      if (link)
         return problem(
-          `holds a symbolic link the tools did not create (${path.relative(dir, links[0]!)} → ${fs.readlinkSync(links[0]!)}); the tools never write through one: remove it`,
+          `holds a symbolic link the tools did not create (${path.relative(dir, link)} → ${fs.readlinkSync(link)}); the tools never write through one: remove it`,
         );
       fs.accessSync(dir, fs.constants.W_OK);
       return undefined;
@@ -187,15 +187,16 @@ export class OutDir {
   /** Writes files (paths relative to the directory), each whole, having recorded them all first. */
   writeAll(files: readonly (readonly [string, string])[]): string[] {
     if (this.closed) throw new Error(`--out ${this.dir}: already closed`);
-    const relative = files.map(([file]) => this.inside(file));
+    const placed = files.map(([file, text]) => [this.inside(file), text] as const);
     const record = readRecord(this.dir);
-    this.saveRecord({ ...record, [this.tool]: [...new Set([...(record[this.tool] ?? []), ...relative])].sort() });
-    return files.map(([, text], i) => this.writeWhole(relative[i]!, text));
+    const mine = [...(record[this.tool] ?? []), ...placed.map(([file]) => file)];
+    this.saveRecord({ ...record, [this.tool]: [...new Set(mine)].sort() });
+    return placed.map(([file, text]) => this.writeWhole(file, text));
   }
 
   /** Writes one file (a path relative to the directory) whole, recorded first. */
   write(file: string, text: string): string {
-    return this.writeAll([[file, text]])[0]!;
+    return this.writeAll([[file, text]]).join();
   }
 
   /** Releases the lock; what was written stays. */

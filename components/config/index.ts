@@ -442,7 +442,7 @@ export function offlineValue(fullKey: string, value: unknown, isSecure: (v: unkn
   const declared = namespace === PROJECT ? declaredKey(name) : undefined;
   const chosen = new Map<string, unknown>(slots.map((at) => [at.join("."), offlinePlaceholder(fullKey, at)]));
   const build = () => fill(value, [], (at) => chosen.get(at.join(".")));
-  if (!declared || (slots.length === 1 && slots[0]!.length === 0 && declared.placeholder !== undefined)) return build();
+  if (!declared || (slots.length === 1 && slots[0]?.length === 0 && declared.placeholder !== undefined)) return build();
   for (const at of slots) {
     const fails = () =>
       declared.schema
