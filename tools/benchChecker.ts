@@ -1,9 +1,11 @@
 /**
- * npm run bench:checker [-- --mb N] [--record]
+ * npm run bench:checker [-- --mb N] [--shape documents|configmap|list] [--record]
  *
- * The policy checker on one large input: writes an N MB (default 50) multi-document YAML file of
- * Deployments and Services, runs `policy:check` on it in a fresh process and reports the documents,
- * the wall time and the process's peak memory (max RSS). --record appends it to BENCHMARKS.md.
+ * The policy checker on one large input: writes an N MB (default 50) YAML file, runs `policy:check`
+ * on it in a fresh process and reports the documents, the wall time and the process's peak memory
+ * (max RSS). Shapes: `documents` (default), many Deployments and Services; `configmap`, one
+ * document holding one ConfigMap with a large value; `list`, one document holding a List of them.
+ * --record appends it to BENCHMARKS.md.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -14,6 +16,7 @@ import { stringify } from "yaml";
 import { machine, report } from "./benchMachine";
 
 const BUILT = path.resolve(__dirname, "..");
+const SHAPES = ["documents", "configmap", "list"];
 
 function deployment(i: number): Record<string, unknown> {
   const name = `svc-${i}`;
@@ -54,11 +57,16 @@ const service = (i: number) => ({
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { mb: { type: "string", default: "50" }, record: { type: "boolean", default: false } },
+    options: {
+      mb: { type: "string", default: "50" },
+      shape: { type: "string", default: "documents" },
+      record: { type: "boolean", default: false },
+    },
   });
   const bytes = Number(values.mb) * 2 ** 20;
-  if (!(bytes > 0)) {
-    console.error("usage: npm run bench:checker [-- --mb N] [--record]");
+  const shape = values.shape;
+  if (!(bytes > 0) || !SHAPES.includes(shape)) {
+    console.error(`usage: npm run bench:checker [-- --mb N] [--shape ${SHAPES.join("|")}] [--record]`);
     return 2;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "doc-rag-bench-checker-"));
@@ -66,11 +74,29 @@ export async function main(argv: string[]): Promise<number> {
   const fd = fs.openSync(file, "w");
   let size = 0;
   let documents = 0;
-  for (let i = 0; size < bytes; i++) {
-    const text = `${stringify(i % 2 ? service(i) : deployment(i))}---\n`;
+  const write = (text: string) => {
     fs.writeSync(fd, text);
     size += Buffer.byteLength(text);
-    documents++;
+  };
+  if (shape === "configmap") {
+    write(
+      stringify({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "large" },
+        data: { blob: "x".repeat(bytes) },
+      }),
+    );
+    documents = 1;
+  } else if (shape === "list") {
+    write("apiVersion: v1\nkind: List\nitems:\n");
+    for (let i = 0; size < bytes; i++) write(stringify([i % 2 ? service(i) : deployment(i)]));
+    documents = 1;
+  } else {
+    for (let i = 0; size < bytes; i++) {
+      write(`${stringify(i % 2 ? service(i) : deployment(i))}---\n`);
+      documents++;
+    }
   }
   fs.closeSync(fd);
   // The checker in a fresh process, reporting its own peak memory when it is done.
@@ -99,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
     "",
     "| input | documents | objects checked | violations (mandatory) | wall | peak memory (max RSS) |",
     "|---|---:|---:|---:|---:|---:|",
-    `| ${(size / 2 ** 20).toFixed(1)} MB of YAML | ${documents} | ${checked.objects} | ${checked.mandatory} | ${seconds.toFixed(1)} s | ${(result.maxRssKiB / 1024).toFixed(0)} MB |`,
+    `| ${(size / 2 ** 20).toFixed(1)} MB of YAML (${shape}) | ${documents} | ${checked.objects} | ${checked.mandatory} | ${seconds.toFixed(1)} s | ${(result.maxRssKiB / 1024).toFixed(0)} MB |`,
     "",
   ];
   report(lines, values.record);

@@ -12,8 +12,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { Composer, Parser } from "yaml";
-import { KUBERNETES_YAML } from "./kubernetesYaml";
+import { kubernetesDocuments } from "./kubernetesYaml";
 import type { Policies } from "@pulumi/policy";
 import { isStackPolicy, policies as packPolicies } from "../policies/pack";
 import { typeToken } from "../policies/lib/kubernetes";
@@ -72,17 +71,35 @@ export function policiesFor(level: Level): Policies {
   return packPolicies.filter((p) => !isStackPolicy(p));
 }
 
-/** YAML and JSON files under the given paths, folders searched recursively, in a stable order. */
+/**
+ * YAML and JSON files under the given paths, folders searched recursively, in a stable order, each
+ * file once however many links lead to it. Inside a folder, a link to a folder is not followed (as
+ * kubectl's recursive walk does not), so a link loop ends the search; a link to a file is read.
+ */
 export function manifestFiles(paths: string[]): string[] {
+  const seen = new Set<string>();
+  const once = (file: string) => {
+    const real = fs.realpathSync(file);
+    if (seen.has(real)) return [];
+    seen.add(real);
+    return [file];
+  };
+  const walk = (dir: string): string[] =>
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .flatMap((entry) => {
+        const p = path.join(dir, entry.name);
+        if (entry.isDirectory()) return walk(p);
+        if (!/\.(ya?ml|json)$/.test(entry.name)) return [];
+        if (entry.isFile()) return once(p);
+        // A link: read when it leads to a file; a dangling one or one to a folder is passed over.
+        const target = fs.statSync(p, { throwIfNoEntry: false });
+        return target?.isFile() ? once(p) : [];
+      });
   return paths.flatMap((p) => {
     if (!fs.existsSync(p)) throw new UsageError(`${p}: no such file or directory`);
-    if (!fs.statSync(p).isDirectory()) return [p];
-    return fs
-      .readdirSync(p, { recursive: true, encoding: "utf8" })
-      .filter((f) => /\.(ya?ml|json)$/.test(f))
-      .sort()
-      .map((f) => path.join(p, f))
-      .filter((f) => fs.statSync(f).isFile());
+    return fs.statSync(p).isDirectory() ? walk(p) : once(p);
   });
 }
 
@@ -100,20 +117,32 @@ export class InputError extends Error {}
 type Place = string;
 
 /**
- * The documents of a file, one at a time, so a large file is never held parsed whole: YAML streamed
- * document by document (aliases capped, so a "billion laughs" fails instead of filling memory), JSON
- * parsed whole (`kubectl get -o json`). A List (kind: List or *List with items) yields its items.
+ * The documents of a file, one at a time, so a large file is never held parsed whole: YAML read
+ * document by document as kubectl reads it (tools/kubernetesYaml.ts; excessive aliasing refused, so a
+ * "billion laughs" fails instead of filling memory), JSON parsed whole (`kubectl get -o json`). A
+ * List (kind: List or *List with items) yields its items.
  */
 export function* documentsOf(file: string): Generator<{ place: Place; object: ManifestObject }> {
   const text = fs.readFileSync(file, "utf8");
   const flatten = function* (value: unknown, place: Place): Generator<{ place: Place; object: ManifestObject }> {
     if (value === null || value === undefined) return;
     const o = value as ManifestObject;
-    if (typeof o === "object" && typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items)) {
-      for (const [i, item] of (o.items as unknown[]).entries()) yield* flatten(item, `${place}, item ${i + 1}`);
-    } else if (Array.isArray(value)) {
-      for (const [i, item] of value.entries()) yield* flatten(item, `${place}, item ${i + 1}`);
-    } else yield { place, object: o };
+    const items =
+      typeof o === "object" && typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items)
+        ? (o.items as unknown[])
+        : Array.isArray(value)
+          ? value
+          : undefined;
+    if (!items) {
+      yield { place, object: o };
+      return;
+    }
+    // Each item let go once checked: a large List is never held twice over.
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      items[i] = undefined;
+      yield* flatten(item, `${place}, item ${i + 1}`);
+    }
   };
   if (file.endsWith(".json")) {
     let value: unknown;
@@ -125,18 +154,9 @@ export function* documentsOf(file: string): Generator<{ place: Place; object: Ma
     yield* flatten(value, "document 1");
     return;
   }
-  let n = 0;
-  for (const doc of new Composer(KUBERNETES_YAML).compose(new Parser().parse(text))) {
-    n++;
-    const [error] = doc.errors;
-    if (error) throw new InputError(`${file}: document ${n}: ${error.message.split("\n")[0]}`);
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (err) {
-      throw new InputError(`${file}: document ${n}: ${(err as Error).message.split("\n")[0]}`);
-    }
-    yield* flatten(value, `document ${n}`);
+  for (const doc of kubernetesDocuments(text)) {
+    if ("error" in doc) throw new InputError(`${file}: document ${doc.index}: ${doc.error}`);
+    yield* flatten(doc.value, `document ${doc.index}`);
   }
 }
 
@@ -217,6 +237,7 @@ export async function main(argv: string[]): Promise<number> {
       );
     printed++;
   };
+  const closeJson = () => (printed ? "]" : `{"level":${JSON.stringify(args.level)},"violations":[]`);
   let objects = 0;
   let mandatory = 0;
   let advisory = 0;
@@ -282,7 +303,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     for (const version of [...batches.keys()]) await flush(version);
   } catch (err) {
-    console.error((err as Error).message);
+    const message = (err as Error).message;
+    console.error(message);
+    // --json stays one valid document when the input fails midway: what was found, then why it stopped.
+    if (args.json) console.log(`${closeJson()},"error":${JSON.stringify(message)},"objects":${objects}}`);
     return 2;
   }
   if (objects === 0) {
@@ -290,8 +314,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (args.json) {
-    const head = printed ? "]" : `{"level":${JSON.stringify(args.level)},"violations":[]`;
-    console.log(`${head},"objects":${objects},"mandatory":${mandatory},"advisory":${advisory}}`);
+    console.log(`${closeJson()},"objects":${objects},"mandatory":${mandatory},"advisory":${advisory}}`);
   } else {
     console.log(
       `${objects} objects in ${checkedFiles.size} files, level ${args.level}: ${mandatory} mandatory, ${advisory} advisory violations`,

@@ -16,8 +16,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseAllDocuments, stringify } from "yaml";
-import { KUBERNETES_YAML } from "./kubernetesYaml";
+import { stringify } from "yaml";
+import { kubernetesDocuments } from "./kubernetesYaml";
 import { CHARTS, localChart, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
 import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets, type StackRun } from "../test/harness";
@@ -70,9 +70,11 @@ export function renderRelease(helm: string, request: RenderRequest): { objects: 
     ];
     const result = spawnSync(helm, args, { encoding: "utf8", maxBuffer: 256 * 2 ** 20 });
     if (result.status !== 0) return { objects: [], error: (result.stderr || result.error?.message || "").trim() };
-    const objects = parseAllDocuments(result.stdout, KUBERNETES_YAML)
-      .map((d) => d.toJS() as KubeObject | null)
-      .filter((o): o is KubeObject => Boolean(o?.kind));
+    const objects: KubeObject[] = [];
+    for (const doc of kubernetesDocuments(result.stdout)) {
+      if ("error" in doc) return { objects: [], error: `helm template's document ${doc.index}: ${doc.error}` };
+      if ((doc.value as KubeObject | null)?.kind) objects.push(doc.value as KubeObject);
+    }
     return { objects };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
