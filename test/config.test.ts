@@ -379,10 +379,10 @@ describe("stack config validation", () => {
     const config = parseConfig({
       "doc-rag:environment": "dev",
       "doc-rag:namespaces": JSON.stringify({
-        data: { quota: { "requests.cpu": 0.5, "limits.cpu": 2, pods: 30 } },
+        data: { quota: { "requests.cpu": 1.5, "limits.cpu": 4, pods: 30 } },
       }),
     });
-    assert.deepEqual(config.namespaces.data.quota, { "requests.cpu": "0.5", "limits.cpu": "2", pods: "30" });
+    assert.deepEqual(config.namespaces.data.quota, { "requests.cpu": "1.5", "limits.cpu": "4", pods: "30" });
   });
 });
 

@@ -114,7 +114,11 @@ export const deliverySchema = strictObject({
     .regex(/\.[a-z]{2,}$/, "must be a DNS name such as api.doc-rag.com")
     .default("api.doc-rag.local"),
   /** The ACME account's e-mail for Let's Encrypt. */
-  acmeEmail: z.email({ error: "must be an e-mail address" }).default("platform@doc-rag.io"),
+  acmeEmail: z
+    .string({ error: "must be an e-mail address" })
+    .max(254, "must be at most 254 characters, the longest address mail can carry")
+    .pipe(z.email({ error: "must be an e-mail address" }))
+    .default("platform@doc-rag.io"),
   /** Canary: promote without the manual approval after the first step. */
   autoPromote: z.boolean({ error: "must be true or false" }).default(false),
   /** Canary: scale the pauses (0.1 turns 10m into 1m). */

@@ -243,7 +243,11 @@ type ParsedKeys = Pick<
  * above its namespace's LimitRange max, and services whose autoscalers at their maximum (plus one
  * surge pod each) need more than the application namespace's quota holds.
  */
-function fitsNamespaces(cfg: ParsedKeys, problem: Problem, quotaSet: (entry: string) => boolean): void {
+function fitsNamespaces(
+  cfg: ParsedKeys,
+  problem: Problem,
+  quotaSet: (role: NamespaceRole, entry: string) => boolean,
+): void {
   const within = (role: NamespaceRole, path: PropertyKey[], limits: { cpu: string; memory: string }) => {
     const max = cfg.namespaces[role].limits.max;
     for (const r of ["cpu", "memory"] as const)
@@ -259,26 +263,67 @@ function fitsNamespaces(cfg: ParsedKeys, problem: Problem, quotaSet: (entry: str
   for (const data of ["postgres", "valkey", "qdrant"] as const)
     within("data", [data, "resources"], cfg[data].resources.limits);
 
-  const quota = cfg.namespaces.application.quota as Record<string, string | undefined>;
-  for (const [kind, r] of [
-    ["requests", "cpu"],
-    ["requests", "memory"],
-    ["limits", "cpu"],
-    ["limits", "memory"],
-  ] as const) {
-    const hard = quota[`${kind}.${r}`];
-    // Only a quota the stack sets: the built-in default is a floor for namespaces, not a size.
-    if (!hard || !isQuantity(hard) || !quotaSet(`${kind}.${r}`)) continue;
-    const need = DOC_RAG_SERVICES.reduce(
-      (sum, svc) => sum + (cfg.services[svc].maxReplicas + 1) * quantityValue(cfg.services[svc].resources[kind][r]),
-      0,
-    );
-    if (need > quantityValue(hard))
+  // What the program itself runs in a namespace, pods × their resources: a quota below it can never hold them.
+  const application = DOC_RAG_SERVICES.map((svc) => ({
+    pods: cfg.services[svc].maxReplicas + 1, // each autoscaler's maximum plus one surge pod
+    resources: cfg.services[svc].resources,
+  }));
+  const data = [
+    { pods: cfg.postgres.instances, resources: cfg.postgres.resources, storage: cfg.postgres.storageSize },
+    { pods: 1 + cfg.valkey.replicas, resources: cfg.valkey.resources, storage: cfg.valkey.storageSize },
+    { pods: cfg.qdrant.replicas, resources: cfg.qdrant.resources, storage: cfg.qdrant.storageSize },
+  ];
+  holds(
+    "application",
+    application,
+    "what the services run at full scale-out (each autoscaler's maximum plus one surge pod)",
+    "raise it or lower services.<name>.maxReplicas",
+  );
+  holds(
+    "data",
+    data,
+    "what the data services run (postgres.instances, 1 + valkey.replicas, qdrant.replicas, each with its resources and volume)",
+    "raise it or lower those replicas and resources",
+  );
+
+  function holds(
+    role: NamespaceRole,
+    workloads: {
+      pods: number;
+      resources: Record<"requests" | "limits", { cpu: string; memory: string }>;
+      storage?: string;
+    }[],
+    what: string,
+    fix: string,
+  ): void {
+    const quota = cfg.namespaces[role].quota as Record<string, string | undefined>;
+    const needs: [string, number, "cpu" | "memory"][] = [
+      ...(["requests", "limits"] as const).flatMap((kind) =>
+        (["cpu", "memory"] as const).map(
+          (r) =>
+            [
+              `${kind}.${r}`,
+              workloads.reduce((sum, w) => sum + w.pods * quantityValue(w.resources[kind][r]), 0),
+              r,
+            ] as [string, number, "cpu" | "memory"],
+        ),
+      ),
+      [
+        "requests.storage",
+        workloads.reduce((sum, w) => sum + (w.storage ? w.pods * quantityValue(w.storage) : 0), 0),
+        "memory",
+      ],
+    ];
+    for (const [entry, need, unit] of needs) {
+      const hard = quota[entry];
+      // Only a quota the stack sets: the built-in default is a floor for namespaces, not a size.
+      if (!hard || !isQuantity(hard) || !quotaSet(role, entry) || need <= quantityValue(hard)) continue;
       problem(
-        ["namespaces", "application", "quota", `${kind}.${r}`],
+        ["namespaces", role, "quota", entry],
         hard,
-        `must hold what the services run at full scale-out (each autoscaler's maximum plus one surge pod): ${formatQuantity(need, r)} of ${kind}.${r}; raise it or lower services.<name>.maxReplicas`,
+        `must hold ${what}: ${formatQuantity(need, unit)} of ${entry}; ${fix}`,
       );
+    }
   }
 }
 
@@ -541,15 +586,17 @@ export function parseConfig(
   if (!result.success) {
     problems.push(...result.error.issues.map((issue) => formatIssue(issue, PROJECT, hidden)));
   } else {
-    const setQuota = (values["namespaces"] as { application?: { quota?: Record<string, unknown> } } | undefined)
-      ?.application?.quota;
+    const setNamespaces = values["namespaces"] as Record<string, { quota?: Record<string, unknown> } | undefined>;
     fitsNamespaces(
       result.data,
       (path, input, message) =>
         problems.push(
           `${keyPath(path, PROJECT)}: ${message} (got ${hidden(String(path[0])) ? SECRET_VALUE : describeValue(input)})`,
         ),
-      (entry) => setQuota !== undefined && Object.hasOwn(setQuota, entry),
+      (role, entry) => {
+        const quota = setNamespaces?.[role]?.quota;
+        return quota !== undefined && Object.hasOwn(quota, entry);
+      },
     );
   }
   if (problems.length > 0 || !result.success) {

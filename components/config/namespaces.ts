@@ -1,7 +1,7 @@
 /** The platform namespaces: names, Pod Security levels, quotas and limit ranges by role. */
 import { z } from "zod";
 import { NAMESPACE_ROLES, POD_SECURITY_LEVELS, PROJECT, type NamespaceRole, type PodSecurityLevel } from "./names";
-import { count, cpuMemory, dnsLabel, exceeds, labelMap, quantity, strictObject } from "./primitives";
+import { bytes, count, cpuMemory, dnsLabel, exceeds, labelMap, quantity, strictObject } from "./primitives";
 
 /** requests.x must not exceed limits.x for the same resource. */
 function requestsWithinLimits(
@@ -25,12 +25,12 @@ function requestsWithinLimits(
 
 const quotaSchema = strictObject({
   "requests.cpu": quantity.optional(),
-  "requests.memory": quantity.optional(),
+  "requests.memory": bytes.optional(),
   "limits.cpu": quantity.optional(),
-  "limits.memory": quantity.optional(),
-  "requests.storage": quantity.optional(),
-  "requests.ephemeral-storage": quantity.optional(),
-  "limits.ephemeral-storage": quantity.optional(),
+  "limits.memory": bytes.optional(),
+  "requests.storage": bytes.optional(),
+  "requests.ephemeral-storage": bytes.optional(),
+  "limits.ephemeral-storage": bytes.optional(),
   "requests.nvidia.com/gpu": count.optional(),
   persistentvolumeclaims: count.optional(),
   pods: count.optional(),

@@ -52,4 +52,4 @@ export const observabilitySchema = strictObject({
 export type ObservabilityConfig = z.output<typeof observabilitySchema>;
 
 /** A receiver's webhook URL: https, set as a secret. */
-export const receiverUrl = httpsUrl("must be an https:// URL");
+export const receiverUrl = httpsUrl("must be an https:// URL", { secret: true });

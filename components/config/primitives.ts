@@ -22,6 +22,12 @@ export const quantity = z
   .transform(String)
   .refine(isQuantity, "must be a Kubernetes quantity such as 500m, 2 or 4Gi");
 
+/** Bytes: a quantity in millibytes (`512m`, a thousandth of a byte each) is a typo for Mi, never a size. */
+export const bytes = quantity.refine(
+  (q) => !/^[0-9.+-]+m$/.test(q),
+  "is in millibytes (the suffix m means thousandths of a byte); write Mi for mebibytes, such as 512Mi",
+);
+
 export const count = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)], {
     error: "must be a whole number of objects, such as 10",
@@ -40,11 +46,11 @@ export function exceeds(low: string | undefined, high: string | undefined): bool
   return !!low && !!high && isQuantity(low) && isQuantity(high) && quantityValue(low) > quantityValue(high);
 }
 
-export const cpuMemory = strictObject({ cpu: quantity, memory: quantity });
+export const cpuMemory = strictObject({ cpu: quantity, memory: bytes });
 
 /** CPU and memory where each one left out keeps its default: `--path ...limits.memory=8Gi` alone is valid. */
 const cpuMemoryOr = (d: CpuMemory) =>
-  strictObject({ cpu: quantity.default(d.cpu), memory: quantity.default(d.memory) }).prefault(d);
+  strictObject({ cpu: quantity.default(d.cpu), memory: bytes.default(d.memory) }).prefault(d);
 
 /** A container's requests and limits; a request above its limit is an error, as the API server would say. */
 export function containerResources(defaults: { requests: CpuMemory; limits: CpuMemory }) {
@@ -88,17 +94,42 @@ export const portList = z
   )
   .min(1, "must list at least one port");
 
-/** An https:// URL without credentials: user:password@ would sit in plain text in the state and in every copy. */
-export function httpsUrl(error: string) {
-  return z.url({ protocol: /^https$/, error }).refine((u) => {
-    // What z.url already refused (a port out of range) is its error alone, never a throw here.
-    const url = URL.canParse(u) ? new URL(u) : undefined;
-    return !url?.username && !url?.password;
-  }, "must not carry credentials (user:password@): they would be kept in plain text in the state and in every resource that holds the URL; set them as a secret");
+/** Query parameters that carry a credential in a URL (`?token=`, `?access_token=`, a signed URL's signature). */
+const CREDENTIAL_PARAMETERS =
+  /^(token|access_token|id_token|auth|api_?key|apikey|key|secret|password|passwd|sig|signature|x-amz-signature|x-goog-signature)$/i;
+
+/**
+ * An https:// URL, written with `//`, without credentials: user:password@ or a token in its query
+ * would sit in plain text in the state and in every copy. A key declared secret (a webhook) may
+ * carry a token: `secret` lets it.
+ */
+export function httpsUrl(error: string, options: { secret?: boolean } = {}) {
+  return z
+    .url({
+      protocol: /^https$/,
+      // Say why a URL is no URL where the reason is plain: a port out of range.
+      error: (issue) => {
+        const port = /^[a-z]+:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(String(issue.input))?.[1];
+        return port && Number(port) > 65535 ? `${error}: port ${port} is not a port (1-65535)` : error;
+      },
+    })
+    .refine(
+      (u) => !/^https:/i.test(u) || /^https:\/\//i.test(u),
+      "must be written https://host…: without the two slashes it is not read as a host",
+    )
+    .refine((u) => {
+      // What z.url already refused (a port out of range) is its error alone, never a throw here.
+      const url = URL.canParse(u) ? new URL(u) : undefined;
+      return options.secret || (!url?.username && !url?.password);
+    }, "must not carry credentials (user:password@): they would be kept in plain text in the state and in every resource that holds the URL; set them as a secret")
+    .refine((u) => {
+      const url = URL.canParse(u) ? new URL(u) : undefined;
+      return options.secret || ![...(url?.searchParams.keys() ?? [])].some((k) => CREDENTIAL_PARAMETERS.test(k));
+    }, "must not carry a credential in its query (?token=, ?access_token=, ?key=, a signature): it would be kept in plain text in the state and in every resource that holds the URL");
 }
 
 /** A quantity above zero, where Kubernetes requires one (a volume's size). */
-export const positiveQuantity = quantity.refine((q) => !isQuantity(q) || quantityValue(q) > 0, "must be above zero");
+export const positiveQuantity = bytes.refine((q) => !isQuantity(q) || quantityValue(q) > 0, "must be above zero");
 
 /** A DNS-1123 subdomain (a host name): lower-case labels of at most 63 characters, 253 in all. */
 export const dnsSubdomain = z
@@ -151,6 +182,8 @@ const CRON_DESCRIPTORS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily
  * descriptor such as @daily or @every 1h; with `seconds`, a seconds field comes first. Undefined when valid.
  */
 export function cronProblem(schedule: string, seconds = false): string | undefined {
+  const zone = /^(?:CRON_)?TZ=(\S+)\s+/.exec(schedule.trim())?.[1];
+  if (zone !== undefined && !knownTimeZone(zone)) return `time zone ${zone} is not in the IANA time zone database`;
   const spec = schedule.trim().replace(/^(CRON_)?TZ=\S+\s+/, "");
   if (spec.startsWith("@")) {
     if (CRON_DESCRIPTORS.includes(spec)) return undefined;
@@ -159,8 +192,10 @@ export function cronProblem(schedule: string, seconds = false): string | undefin
   const fields = seconds ? [{ name: "second", min: 0, max: 59 }, ...CRON_FIELDS] : CRON_FIELDS;
   const parts = spec.split(/\s+/);
   if (parts.length !== fields.length) return `has ${parts.length} fields, not ${fields.length}`;
+  const sets: Set<number>[] = [];
   for (const [i, field] of fields.entries()) {
     const part = parts[i] ?? "";
+    const set = new Set<number>();
     const value = (v: string) => {
       const named = field.names?.indexOf(v.toUpperCase()) ?? -1;
       const n = named >= 0 ? named + (field.min === 1 ? 1 : 0) : /^\d+$/.test(v) ? Number(v) : NaN;
@@ -170,15 +205,35 @@ export function cronProblem(schedule: string, seconds = false): string | undefin
       const [range = "", step, extra] = item.split("/");
       if (extra !== undefined || (step !== undefined && !/^[1-9]\d*$/.test(step)))
         return `${field.name} field ${JSON.stringify(part)} has a bad step`;
-      if (range === "*" || (range === "?" && (field.name === "day of month" || field.name === "day of week"))) continue;
-      const [low = "", high, more] = range.split("-");
+      const every = range === "*" || (range === "?" && (field.name === "day of month" || field.name === "day of week"));
+      const [low = "", high, more] = every ? [String(field.min), String(field.max)] : range.split("-");
       const a = value(low);
-      const b = high === undefined ? a : value(high);
+      // robfig/cron: `a/n` alone runs from a to the field's maximum.
+      const b = high === undefined ? (step !== undefined ? field.max : a) : value(high);
       if (more !== undefined || a === undefined || b === undefined || b < a)
         return `${field.name} field ${JSON.stringify(part)} is not within ${field.min}-${field.max}`;
+      for (let n = a; n <= b; n += Number(step ?? 1)) set.add(n);
     }
+    sets.push(set);
   }
+  // A day of month that no month in the schedule has (30 February, 31 April) never comes, unless a
+  // day of week is also restricted (then either one fires it).
+  const [dom, month] = sets.slice(-3) as [Set<number>, Set<number>];
+  const dayOfWeekRestricted = !["*", "?"].includes(parts.at(-1) ?? "*");
+  const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  if (!dayOfWeekRestricted && ![...month].some((m) => [...dom].some((d) => d <= (DAYS[m - 1] ?? 31))))
+    return "never fires: no month in it has that day";
   return undefined;
+}
+
+/** True for a time zone name the IANA database (as Node's ICU holds it) knows. */
+function knownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A cron schedule as the CronJob controller (five fields) or CloudNativePG (six, seconds first) parses it. */

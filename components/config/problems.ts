@@ -4,8 +4,13 @@ import type { z } from "zod";
 /** How a secret value is shown in an error: never the value itself. */
 export const SECRET_VALUE = "[secret]";
 
+/** Longest value an error shows whole; a longer one (a pasted file, a 1 MB string) is cut, its length said. */
+const SHOWN = 200;
+
 export function describeValue(value: unknown): string {
-  return value === undefined ? "nothing" : JSON.stringify(value);
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value);
+  return text.length <= SHOWN ? text : `${text.slice(0, SHOWN)}… (${text.length} characters)`;
 }
 
 /** `namespace:key.path["odd key"][0]`, as `pulumi config set --path` spells it. */

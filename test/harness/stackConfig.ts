@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { isNode, parseDocument, visit } from "yaml";
 import { isSecureValue, offlinePlaceholder, offlineValue, placeholderRelease } from "../../components/config";
 
 export interface StackConfigInput {
@@ -28,11 +28,32 @@ export function secretPlaceholder(key: string, path: string[] = []): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/**
+ * A project or stack file, read as the Pulumi CLI reads it; an error names the file and the line.
+ * A tag (`!!binary`, `!!set`) is refused: the CLI's YAML reader and this one would not agree on it.
+ */
 function readYaml(file: string): Record<string, unknown> {
   if (!fs.existsSync(file)) {
     throw new Error(`no such file: ${file}`);
   }
-  return (parse(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
+  const text = fs.readFileSync(file, "utf8");
+  const doc = parseDocument(text, { prettyErrors: true });
+  const [problem] = [...doc.errors, ...doc.warnings];
+  if (problem) throw new Error(`${file}: ${problem.message.split("\n")[0]?.replace(/:$/, "")}; nothing was read`);
+  let tagged: string | undefined;
+  visit(doc, (_, node) => {
+    if (!isNode(node) || !node.tag) return undefined;
+    tagged = `${node.tag.replace("tag:yaml.org,2002:", "!!")} at line ${text.slice(0, node.range?.[0] ?? 0).split("\n").length}`;
+    return visit.BREAK;
+  });
+  if (tagged)
+    throw new Error(
+      `${file}: the tag ${tagged} is not read the same way by the Pulumi CLI; write the value plainly; nothing was read`,
+    );
+  const value = doc.toJS() as unknown;
+  if (value !== null && (typeof value !== "object" || Array.isArray(value)))
+    throw new Error(`${file}: must be a mapping of settings; nothing was read`);
+  return (value ?? {}) as Record<string, unknown>;
 }
 
 const PROTOTYPE_PARTS = new Set(["__proto__", "constructor", "prototype"]);
@@ -64,31 +85,50 @@ function namespaced(project: string, key: string): string {
   return full;
 }
 
-/** Sets `a.b.c` inside a structured value, as `pulumi config set --path` does. */
-function setPath(target: Record<string, unknown>, parts: string[], value: unknown): void {
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    const next = node[part];
-    if (typeof next !== "object" || next === null) {
-      node[part] = {};
+/** A path step: a key, or an index written `[N]`. */
+type Step = string | number;
+
+/**
+ * Sets `a.b[0].c` inside a structured value, as `pulumi config set --path` does: `[N]` indexes a list
+ * (a missing one is created as a list), and an index may at most append to it.
+ */
+function setPath(target: Record<string, unknown>, steps: Step[], value: unknown, key: string): void {
+  let node: Record<string, unknown> | unknown[] = target;
+  steps.forEach((step, i) => {
+    const last = i === steps.length - 1;
+    const next = steps[i + 1];
+    if (typeof step === "number") {
+      if (!Array.isArray(node)) throw new Error(`--config ${key}: [${step}] indexes a list, and this is not one`);
+      if (step > node.length)
+        throw new Error(`--config ${key}: index ${step} is past the end of a list of ${node.length}; nothing was set`);
+    } else if (Array.isArray(node)) {
+      throw new Error(`--config ${key}: ${JSON.stringify(step)} names a key of a list; index it with [N]`);
     }
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts[parts.length - 1] as string] = value;
+    const holder = node as Record<string | number, unknown>;
+    if (last) {
+      holder[step] = value;
+      return;
+    }
+    const child = holder[step];
+    if (typeof child !== "object" || child === null) holder[step] = typeof next === "number" ? [] : {};
+    node = holder[step] as Record<string, unknown> | unknown[];
+  });
 }
 
-/** `a.b["c.d"]` → ["a", "b", "c.d"], the path syntax of `pulumi config set --path`. */
-function splitPath(key: string): [string, ...string[]] {
-  const parts = [...key.matchAll(/([^.[\]]+)|\["([^"]*)"\]/g)].map((m) => m[1] ?? m[2] ?? "");
-  if (parts.length === 0) {
+/** `a.b["c.d"][0]` → ["a", "b", "c.d", 0], the path syntax of `pulumi config set --path`. */
+function splitPath(key: string): [string, ...Step[]] {
+  const parts: Step[] = [...key.matchAll(/([^.[\]]+)|\["([^"]*)"\]|\[(\d+)\]/g)].map((m) =>
+    m[3] !== undefined ? Number(m[3]) : (m[1] ?? m[2] ?? ""),
+  );
+  if (parts.length === 0 || typeof parts[0] !== "string") {
     throw new Error(`--config: empty key in ${JSON.stringify(key)}`);
   }
   // Refused before anything is set: walking into __proto__ would change every object in the process.
-  const proto = parts.map((p) => p.replace(/^[^:]*:/, "")).find((p) => PROTOTYPE_PARTS.has(p));
+  const proto = parts.map((p) => String(p).replace(/^[^:]*:/, "")).find((p) => PROTOTYPE_PARTS.has(p));
   if (proto !== undefined) {
     throw new Error(`--config ${key}: ${JSON.stringify(proto)} can never be a config key; nothing was set`);
   }
-  return parts as [string, ...string[]];
+  return parts as [string, ...Step[]];
 }
 
 /** A `--config` value: JSON where it parses (numbers, booleans, objects), else the string. */
@@ -131,11 +171,11 @@ export function applyOverrides(
       config[top] = raw;
       continue;
     }
-    const current = config[top] === undefined ? {} : overrideValue(config[top]);
+    const current = config[top] === undefined ? (typeof rest[0] === "number" ? [] : {}) : overrideValue(config[top]);
     if (typeof current !== "object" || current === null) {
       throw new Error(`--config ${override}: ${top} is not an object, so it has no path ${rest.join(".")}`);
     }
-    setPath(current as Record<string, unknown>, rest, overrideValue(raw));
+    setPath(current as Record<string, unknown>, rest, overrideValue(raw), override);
     config[top] = JSON.stringify(current);
   }
   return { ...input, config, secretKeys };
