@@ -1,5 +1,5 @@
 /**
- * npm run plan -- <stack> [--config key=value ...] [--out DIR] [--json]
+ * npm run plan -- <stack> [--config key=value ...] [--secret key=value ...] [--out DIR] [--json]
  *
  * Runs the real program for a stack offline, under Pulumi's mock runtime, and shows what
  * `pulumi up` would register: the resource tree, a count by type, and (in DIR, default
@@ -30,11 +30,13 @@ import {
   stackPackConfig,
 } from "../test/harness";
 
-const USAGE = "usage: npm run plan -- <stack> [--config key=value ...] [--out DIR] [--json]";
+const USAGE = "usage: npm run plan -- <stack> [--config key=value ...] [--secret key=value ...] [--out DIR] [--json]";
 
 interface PlanArgs {
   stack: string;
   overrides: string[];
+  /** What-if `pulumi config set --secret`: the value is secret wherever it lands. */
+  secrets: string[];
   out: string;
   json: boolean;
 }
@@ -45,6 +47,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     allowPositionals: true,
     options: {
       config: { type: "string", short: "c", multiple: true },
+      secret: { type: "string", multiple: true },
       out: { type: "string" },
       json: { type: "boolean" },
     },
@@ -56,6 +59,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   return {
     stack,
     overrides: values.config ?? [],
+    secrets: values.secret ?? [],
     out: outDirOf(stack, values.out),
     json: values.json ?? false,
   };
@@ -128,7 +132,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   // The config first, as the program's first step checks it: a bad one fails before any evaluation.
   try {
-    const input = applyOverrides(readStackConfig(PROJECT_ROOT, args.stack), args.overrides);
+    const input = applyOverrides(
+      applyOverrides(readStackConfig(PROJECT_ROOT, args.stack), args.overrides),
+      args.secrets,
+      {
+        secret: true,
+      },
+    );
     parseConfig(input.config, new Set(input.secretKeys), args.stack);
   } catch (err) {
     console.error((err as Error).message);
@@ -136,7 +146,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   let run: StackRun;
   try {
-    run = await runStack(args.stack, { overrides: args.overrides });
+    run = await runStack(args.stack, { overrides: args.overrides, secretOverrides: args.secrets });
   } catch (err) {
     console.error((err as Error).message);
     return 1;

@@ -1,5 +1,6 @@
 /** The arguments the stack commands share: `<stack> [--charts DIR] [--out DIR] [--json] [--config k=v ...]`. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { stackNameProblem } from "../test/harness/stackConfig";
 
 const COMMON = {
   charts: { type: "string" },
@@ -34,6 +35,11 @@ export function parseStackArgs(argv: string[], usage: string, flags: string[] = 
   const [stack, ...extra] = parsed.positionals;
   if (!stack || extra.length) {
     console.error(usage);
+    return undefined;
+  }
+  const problem = stackNameProblem(stack);
+  if (problem) {
+    console.error(`stack ${JSON.stringify(stack)}: ${problem}; nothing was read or written`);
     return undefined;
   }
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
