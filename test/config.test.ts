@@ -7,7 +7,7 @@ import {
   CONFIG_KEYS,
   ConfigError,
   offlinePlaceholder,
-  parseConfig,
+  parseConfig as parseStackConfig,
   placeholderRelease,
   plainSecretLeaves,
 } from "../components/config";
@@ -20,6 +20,20 @@ interface BadCase {
   /** Every line of the error must be matched by one of these, and each must match a line. */
   expect: RegExp[];
 }
+
+/** Production's alert receivers, secrets as the stack's ESC environment provides them. */
+const ALERTING = {
+  "doc-rag:alertPagingUrl": "https://hooks.example.org/page",
+  "doc-rag:alertChatUrl": "https://hooks.example.org/chat",
+};
+
+/** parseConfig with the alert receivers counted as secrets, as Pulumi marks them. */
+const parseConfig = (
+  raw: Record<string, string>,
+  secretKeys: ReadonlySet<string> = new Set(),
+  stack = "",
+  leaves: string[] = [],
+) => parseStackConfig(raw, new Set([...secretKeys, ...Object.keys(ALERTING)]), stack, leaves);
 
 /** What staging and production need beside the environment and a cluster: Vault, a log sink, a release. */
 const VAULT = {
@@ -36,6 +50,7 @@ const PRODUCTION_MINIMUM = {
     backups: { enabled: true, destinationPath: "s3://backups/pg", region: "eu-central-1" },
   }),
   "doc-rag:valkey": JSON.stringify({ replicas: 1 }),
+  ...ALERTING,
 };
 
 // Each case runs the real program for production with one or more keys made bad.
@@ -318,7 +333,9 @@ describe("stack config validation", () => {
 
   it("stands in for the release of a stack file's ESC environment offline, and says so", () => {
     const input = readStackConfig(PROJECT_ROOT, "production");
-    assert.deepEqual(input.environments, ["doc-rag/production-release"]);
+    assert.deepEqual(input.environments, ["doc-rag/production-release", "doc-rag/production-alerting"]);
+    // The alert receivers it imports are secrets: placeholders that pass their schema.
+    assert.ok(input.secretKeys.includes("doc-rag:alertPagingUrl") && input.secretKeys.includes("doc-rag:alertChatUrl"));
     const release = JSON.parse(input.config["doc-rag:release"] ?? "{}") as { version: string };
     assert.deepEqual(release, placeholderRelease());
     assert.deepEqual(readStackConfig(PROJECT_ROOT, "dev").environments, []);

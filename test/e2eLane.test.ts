@@ -24,17 +24,23 @@ function projectCopy(stack: string): string {
 }
 
 describe("e2e lane: what it changes in its copy of the project, and says", () => {
-  it("replaces production's ESC import by the placeholder release, drops GitHub, points at the charts", () => {
+  it("replaces production's ESC imports by the placeholders they would hold, drops GitHub, points at the charts", () => {
     const dir = projectCopy("production");
-    const said = prepareStackFile(dir, "production", "/charts");
+    const { changes: said, secrets } = prepareStackFile(dir, "production", "/charts");
     const file = parse(fs.readFileSync(path.join(dir, "Pulumi.production.yaml"), "utf8")) as Record<string, unknown>;
     const config = file["config"] as Record<string, unknown>;
     assert.equal(file["environment"], undefined);
     assert.deepEqual(config["doc-rag:release"], placeholderRelease());
     assert.equal(config["doc-rag:github"], undefined);
     assert.equal(config["doc-rag:chartsDir"], "/charts");
-    assert.equal(said.length, 3);
-    assert.match(said[0] ?? "", /ESC import \["doc-rag\/production-release"\] removed/);
+    assert.equal(said.length, 6);
+    assert.match(said[0] ?? "", /ESC imports \["doc-rag\/production-release","doc-rag\/production-alerting"\] removed/);
+    // The alert receivers are secrets: set with --secret once the stack exists, never in plain text.
+    assert.deepEqual(
+      secrets.map(([key]) => key),
+      ["doc-rag:alertPagingUrl", "doc-rag:alertChatUrl"],
+    );
+    assert.equal(config["doc-rag:alertPagingUrl"], undefined);
     // The user's own stack file is untouched.
     assert.ok(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.production.yaml"), "utf8").includes("environment:"));
     fs.rmSync(dir, { recursive: true, force: true });
@@ -42,7 +48,10 @@ describe("e2e lane: what it changes in its copy of the project, and says", () =>
 
   it("leaves dev's config alone but for the chart directory, and trusts that directory in the pack's config", () => {
     const dir = projectCopy("dev");
-    assert.deepEqual(prepareStackFile(dir, "dev", "/charts"), ["doc-rag:chartsDir set to /charts"]);
+    assert.deepEqual(prepareStackFile(dir, "dev", "/charts"), {
+      changes: ["doc-rag:chartsDir set to /charts"],
+      secrets: [],
+    });
     trustChartsDir(dir, "dev", "/charts");
     const policy = JSON.parse(fs.readFileSync(path.join(dir, "policies", "config", "dev.json"), "utf8")) as Record<
       string,

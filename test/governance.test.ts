@@ -352,17 +352,24 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
     assert.equal(settings("production")["github"].previewPullRequests, false);
   });
 
-  it("creates the ESC environment each stack file imports for its release, and never resets what the release wrote", () => {
+  it("creates every ESC environment a stack file imports (release, alert receivers), and never resets what they hold", () => {
     const envs = ofType(run, "pulumiservice:index:Environment");
     assert.deepEqual(
       envs.map((e) => `${String(e.inputs["project"])}/${String(e.inputs["name"])}`),
-      ["staging", "production"].map((stack) => `doc-rag/${releaseEnvironmentName(stack)}`),
+      ["doc-rag/staging-release", "doc-rag/production-release", "doc-rag/production-alerting"],
     );
+    assert.equal(releaseEnvironmentName("production"), "production-release");
     for (const env of envs) assert.deepEqual(env.options.ignoreChanges, ["yaml"]);
-    for (const stack of ["staging", "production"]) {
-      const file = parse(fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as Values;
-      assert.deepEqual(file["environment"], [`doc-rag/${releaseEnvironmentName(stack)}`], stack);
-    }
+    const imported = ["staging", "production"].flatMap(
+      (stack) =>
+        (parse(fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as Values)[
+          "environment"
+        ] as string[],
+    );
+    assert.deepEqual(
+      imported,
+      envs.map((e) => `doc-rag/${String(e.inputs["name"])}`),
+    );
   });
 
   it("makes the pr stack the review-stack template: never deployed itself, copied for each pull request", () => {

@@ -136,7 +136,8 @@ export async function main(argv: string[]): Promise<number> {
   const engine = await ensureEngine(path.join(out, "engine-build.log"), say);
   const project = await copyProject(work, log);
   const chartsDir = values.charts ? path.resolve(values.charts) : crdOnlyCharts(path.join(work, "charts"));
-  const configChanges = [...prepareStackFile(project, stack, chartsDir), trustChartsDir(project, stack, chartsDir)];
+  const prepared = prepareStackFile(project, stack, chartsDir);
+  const configChanges = [...prepared.changes, trustChartsDir(project, stack, chartsDir)];
   const stackConfig = readStackConfig(project, stack).config;
   const review = stackConfig["doc-rag:review"] !== undefined;
   const context = stackConfig["doc-rag:kubeContext"];
@@ -187,6 +188,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     const init = await pulumi.run(["stack", "init", stack]);
     if (init.code !== 0) throw new Error(`pulumi stack init ${stack} failed:\n${init.output}`);
+    for (const [key, value] of prepared.secrets) {
+      const set = await pulumi.run(["config", "set", "--secret", key, value, "-s", stack]);
+      if (set.code !== 0) throw new Error(`pulumi config set --secret ${key} failed:\n${set.output}`);
+    }
 
     const policyConfig = path.join("policies", "config", `${stack}.json`);
     const preview = await step("preview", [

@@ -30,6 +30,7 @@ export type { EgressConfig, Endpoint, VaultConfig } from "./secrets";
 export type { ObservabilityConfig } from "./observability";
 export type { DeliveryConfig, ReleaseConfig, ServiceConfig, ServicesConfig } from "./delivery";
 export { placeholderRelease } from "./delivery";
+export { escEnvironmentName, escEnvironments, escPlaceholder, escProvides } from "./esc";
 export type { GithubConfig } from "./governance";
 export type { ReviewConfig } from "./review";
 export { REVIEW_ROLES, reviewId } from "./review";
@@ -343,6 +344,15 @@ const stackSchema = z
   .superRefine((cfg, ctx) => {
     const problem = (path: PropertyKey[], input: unknown, message: string) =>
       ctx.addIssue({ code: "custom", path, input, message });
+    // Production's alerts must reach someone: both receivers, from the on-call team's ESC environment.
+    const receivers = (["alertPagingUrl", "alertChatUrl"] as const).filter((k) => !cfg[k]);
+    if (cfg.environment === "production" && receivers.length > 0) {
+      problem(
+        [receivers[0] ?? "alertPagingUrl"],
+        undefined,
+        `in production${receivers.length === 2 ? `, and so is ${PROJECT}:alertChatUrl` : ""} (critical alerts page, warnings go to chat; without them alerts reach nobody): import the ESC environment ${PROJECT}/<stack>-alerting that holds them, or pulumi config set --secret ${receivers.map((k) => `${PROJECT}:${k}`).join(" and ")}`,
+      );
+    }
     if (cfg.environment !== "dev" && !cfg.kubeContext && !cfg.kubeconfig) {
       problem(
         ["kubeContext"],

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as pulumiservice from "@pulumi/pulumiservice";
 import type { DeploymentsConfig } from "../config/deployments";
-import { releaseEnvironmentName } from "./pipeline";
+import { escEnvironments } from "../config/esc";
 
 /** How each platform stack is deployed by Pulumi Deployments. */
 export const DEPLOYED_STACKS = {
@@ -84,20 +84,20 @@ export class PulumiDeployments extends pulumi.ComponentResource {
     ][]) {
       const target = { organization: cfg.organization, project: cfg.project, stack };
       settings(stack, triggers);
-      // The release the stack runs, which the stack file imports. The application's release
-      // workflow writes it (`pulumi env set`); this program only creates it, and never resets it.
-      new pulumiservice.Environment(
-        `${name}-${stack}-release`,
-        {
-          organization: cfg.organization,
-          project: cfg.project,
-          name: releaseEnvironmentName(stack),
-          yaml: new pulumi.asset.StringAsset(
-            "# The release this stack runs (doc-rag:release), written by the application's release workflow.\nvalues:\n  pulumiConfig: {}\n",
-          ),
-        },
-        { ...child, ignoreChanges: ["yaml"] },
-      );
+      // The ESC environments the stack file imports: the release (the application's release
+      // workflow writes it with `pulumi env set`) and, in production, the alert receivers (the
+      // on-call team sets them). This program only creates them, and never resets what they hold.
+      for (const environment of escEnvironments(stack))
+        new pulumiservice.Environment(
+          `${name}-${environment.name}`,
+          {
+            organization: cfg.organization,
+            project: cfg.project,
+            name: environment.name,
+            yaml: new pulumi.asset.StringAsset(`# ${environment.holds}\nvalues:\n  pulumiConfig: {}\n`),
+          },
+          { ...child, ignoreChanges: ["yaml"] },
+        );
       new pulumiservice.DriftSchedule(
         `${name}-${stack}-drift`,
         { ...target, scheduleCron: cfg.driftSchedule, autoRemediate: false },

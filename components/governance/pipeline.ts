@@ -3,6 +3,7 @@
  * workflows are generated from it, and so are the rulesets' required checks, so a required
  * check always names a job that exists.
  */
+import { escEnvironmentName } from "../config/esc";
 
 export type Stage = "quality" | "security" | "test" | "build" | "integration" | "performance" | "promotion";
 
@@ -65,7 +66,7 @@ export function deploymentSources(_environment: ReleaseEnvironment): { tagPatter
 
 /** The ESC environment (in the stack's project) that records the release a stack runs. */
 export function releaseEnvironmentName(stack: string): string {
-  return `${stack}-release`;
+  return escEnvironmentName(stack, "release");
 }
 
 /**

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isNode, parseDocument, visit } from "yaml";
-import { isSecureValue, offlinePlaceholder, offlineValue, placeholderRelease } from "../../components/config";
+import { escPlaceholder, escProvides, isSecureValue, offlinePlaceholder, offlineValue } from "../../components/config";
 
 export interface StackConfigInput {
   project: string;
@@ -168,6 +168,8 @@ export function applyOverrides(
     const raw = override.slice(eq + 1);
     if (options.secret && !secretKeys.includes(top)) secretKeys.push(top);
     if (rest.length === 0) {
+      // Set whole without --secret, a key is plain again, as `pulumi config set` leaves it.
+      if (!options.secret && secretKeys.includes(top)) secretKeys.splice(secretKeys.indexOf(top), 1);
       config[top] = raw;
       continue;
     }
@@ -226,8 +228,14 @@ export function readStackConfig(root: string, stack: string): StackConfigInput {
       config[key] = encode(value, key);
     }
   }
-  // The release lives in the imported ESC environment (doc-rag/<stack>-release), out of reach here.
-  const release = `${project}:release`;
-  if (environments.length > 0 && config[release] === undefined) config[release] = encode(placeholderRelease());
+  // What the imported ESC environments hold (the release, the alert receivers) is out of reach here.
+  for (const provided of environments.flatMap((e) => escProvides(e, stack))) {
+    const key = `${project}:${provided.key}`;
+    if (config[key] !== undefined) continue;
+    if (provided.secret) {
+      config[key] = secretPlaceholder(key);
+      secretKeys.push(key);
+    } else config[key] = encode(escPlaceholder(provided.key), key);
+  }
   return { project, config, secretKeys, environments };
 }

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments, parseDocument } from "yaml";
 import { CHARTS, chartVersionDir, type Chart } from "../../components/charts";
-import { placeholderRelease } from "../../components/config";
+import { escPlaceholder, escProvides, offlinePlaceholder, PROJECT } from "../../components/config";
 import { CHART_DATA, chartDataDir } from "../../test/harness/chartData";
 import { PROJECT_ROOT } from "../../test/harness/paths";
 import { run } from "./process";
@@ -45,19 +45,32 @@ export async function copyProject(dir: string, log: string): Promise<string> {
  * Makes the copy's stack file one a local backend runs: an ESC import becomes the placeholder
  * release it would hold, and `chartsDir` points at the charts to install.
  */
-export function prepareStackFile(project: string, stack: string, chartsDir: string): string[] {
+export function prepareStackFile(
+  project: string,
+  stack: string,
+  chartsDir: string,
+): { changes: string[]; secrets: [string, string][] } {
   const file = path.join(project, `Pulumi.${stack}.yaml`);
   const doc = parseDocument(fs.readFileSync(file, "utf8"));
   const changes: string[] = [];
-  const environments = doc.get("environment");
-  if (environments !== undefined) {
+  const secrets: [string, string][] = [];
+  const environments = doc.toJS() as { environment?: unknown };
+  if (Array.isArray(environments.environment)) {
     doc.delete("environment");
-    if (!doc.hasIn(["config", "doc-rag:release"])) {
-      doc.setIn(["config", "doc-rag:release"], placeholderRelease());
-      changes.push(
-        `ESC import ${JSON.stringify(environments)} removed (a local backend has no ESC); doc-rag:release set to the placeholder release (v0.0.0) it would hold`,
-      );
-    }
+    changes.push(`ESC imports ${JSON.stringify(environments.environment)} removed (a local backend has no ESC)`);
+    for (const environment of environments.environment.map(String))
+      for (const provided of escProvides(environment, stack)) {
+        const key = `${PROJECT}:${provided.key}`;
+        if (doc.hasIn(["config", key])) continue;
+        if (provided.secret) {
+          // Set with --secret once the stack exists, as the environment would hold it.
+          secrets.push([key, String(offlinePlaceholder(key))]);
+          changes.push(`${key} set as a secret to its placeholder, in place of ${environment}`);
+        } else {
+          doc.setIn(["config", key], escPlaceholder(provided.key));
+          changes.push(`${key} set to the placeholder ${environment} would hold`);
+        }
+      }
   }
   if (doc.hasIn(["config", "doc-rag:github"])) {
     // GitHub governance looks teams up (an invoke) while the program runs, which no exclusion skips.
@@ -69,7 +82,7 @@ export function prepareStackFile(project: string, stack: string, chartsDir: stri
   doc.setIn(["config", "doc-rag:chartsDir"], chartsDir);
   changes.push(`doc-rag:chartsDir set to ${chartsDir}`);
   fs.writeFileSync(file, doc.toString());
-  return changes;
+  return { changes, secrets };
 }
 
 /**
