@@ -1,5 +1,5 @@
 /**
- * npm run e2e -- <stack> [--keep] [--charts DIR]
+ * npm run e2e -- <stack> [--charts DIR] [--self-check] [--keep]
  *
  * The fourth gate: the program under the real Pulumi CLI and engine against a real kube-apiserver
  * on 127.0.0.1 (built from Go modules and cached by version; see tools/e2e/engine.ts). Per stack:
