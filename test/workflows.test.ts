@@ -189,7 +189,7 @@ describe("GitHub workflows", () => {
     // The staging and production previews are exactly such jobs; the README says how to set up their environment.
     const preview = parseWorkflow(all["policy-preview.yml"]!).jobs["preview"]!;
     assert.equal(environmentOf(preview), "preview");
-    assert.match(README, /`preview` environment/);
+    assert.match(README, /`preview`\s+environment/);
   });
 
   it("the threat-model check fails on what it forbids", () => {

@@ -117,10 +117,9 @@ export async function main(argv: string[]): Promise<number> {
   const suite = values["no-suite"] ? [] : SUITE_PHASES.map((p) => ({ name: p.name, ms: timeProcess(p.command) }));
   fs.rmSync(path.dirname(modules), { recursive: true, force: true });
 
-  const date = new Date().toISOString().slice(0, 10);
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const lines = [
-    `### ${date}`,
+    `### ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC: evaluation, checker start-up, pack throughput`,
     "",
     `Machine: ${machine()}. Median of ${runs} fresh processes each, tools built to dist/.`,
     "",

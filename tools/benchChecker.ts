@@ -119,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const lines = [
-    `### ${new Date().toISOString().slice(0, 10)}: policy:check on one large file`,
+    `### ${new Date().toISOString().slice(0, 10)}: policy:check on one large file (${shape})`,
     "",
     `Machine: ${machine()}. One fresh process, tools built to dist/.`,
     "",

@@ -8,6 +8,7 @@
  * production platform drawn from a run of the program (tools/diagram.ts). --check writes nothing and exits 1 when a file differs from what it would write
  * (a test runs the same comparison).
  */
+import { format, resolveConfig } from "prettier";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -160,7 +161,11 @@ export function policiesDoc(): string {
       const own = Object.entries(config).filter(
         ([k, v]) => JSON.stringify(v) !== JSON.stringify(properties[k]?.default),
       );
-      if (own.length) lines.push("", `In ${stack}: ${own.map(([k, v]) => `\`${k}\` = ${cell(code(v))}`).join("; ")}.`);
+      if (!own.length) continue;
+      // A short value reads inline; a long one (a map of reasons) as a JSON block, wrapped.
+      const inline = own.every(([, v]) => JSON.stringify(v).length <= 60);
+      if (inline) lines.push("", `In ${stack}: ${own.map(([k, v]) => `\`${k}\` = ${cell(code(v))}`).join("; ")}.`);
+      else lines.push("", `In ${stack}:`, "", "```json", JSON.stringify(Object.fromEntries(own), null, 2), "```");
     }
   }
   return lines.join("\n") + "\n";
@@ -178,7 +183,9 @@ export function chartsDoc(): string {
     "",
     "| chart | version | repository |",
     "|---|---|---|",
-    ...(Object.values(CHARTS) as Chart[]).map((c) => `| \`${c.chart}\` | ${c.version} | ${c.repo ?? "OCI registry"} |`),
+    ...(Object.values(CHARTS) as Chart[]).map(
+      (c) => `| \`${c.chart}\` | ${c.version} | ${c.repo ? `<${c.repo}>` : "OCI registry"} |`,
+    ),
     "",
   ].join("\n");
 }
@@ -196,14 +203,40 @@ export async function readmeWithDiagram(readme: string): Promise<string> {
   return `${readme.slice(0, start + BEGIN.length)}\n\n${platformDiagram(run)}\n\n${readme.slice(end)}`;
 }
 
+/**
+ * Markdown prose as text: a `<word>` outside code is an HTML tag to a renderer (and vanishes), so it
+ * is escaped; code spans, fenced blocks and comments are left as written.
+ */
+export function escapeProse(markdown: string): string {
+  let fenced = false;
+  return markdown
+    .split("\n")
+    .map((line) => {
+      if (/^\s*```/.test(line)) fenced = !fenced;
+      if (fenced || /^\s*(```|<!--)/.test(line)) return line;
+      return line
+        .split(/(`[^`]*`)/)
+        .map((part, i) => (i % 2 ? part : part.replace(/<(?=[\w/.-]+>)/g, "&lt;")))
+        .join("");
+    })
+    .join("\n");
+}
+
+/** A generated document as Prettier writes it under the project's settings (prose wrapped at 120). */
+async function formatted(file: string, markdown: string): Promise<string> {
+  const target = path.join(PROJECT_ROOT, file);
+  const options = (await resolveConfig(target)) ?? {};
+  return format(escapeProse(markdown), { ...options, filepath: target });
+}
+
 /** The generated files, by path relative to the project root, with their current text. */
 export async function generatedDocs(): Promise<Record<string, string>> {
   const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
   return {
-    "docs/configuration.md": configurationDoc(),
-    "docs/policies.md": policiesDoc(),
-    "docs/charts.md": chartsDoc(),
-    "README.md": await readmeWithDiagram(readme),
+    "docs/configuration.md": await formatted("docs/configuration.md", configurationDoc()),
+    "docs/policies.md": await formatted("docs/policies.md", policiesDoc()),
+    "docs/charts.md": await formatted("docs/charts.md", chartsDoc()),
+    "README.md": await formatted("README.md", await readmeWithDiagram(readme)),
   };
 }
 
