@@ -19,11 +19,10 @@ function toolOf(command: string): { main: (argv: string[]) => Promise<number>; a
   const tool = /^node tools\/launch\.cjs (\w+)$/.exec(SCRIPTS[script] ?? "")?.[1];
   if (!tool) throw new Error(`${command}: not a tool of this repository`);
   const argv = [...rest.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? "");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the tool's module, by its script's name
-  return {
-    main: (require(path.join(PROJECT_ROOT, "tools", tool)) as { main(a: string[]): Promise<number> }).main,
-    argv,
-  };
+  // The tool's module, by its script's name.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(path.join(PROJECT_ROOT, "tools", tool)) as { main(a: string[]): Promise<number> };
+  return { main: module.main, argv };
 }
 
 /** The quick start's commands: the first sh block after its heading, comments dropped. */
