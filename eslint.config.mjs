@@ -15,10 +15,16 @@ export default tseslint.config(
   },
   {
     files: ["**/*.ts"],
+    // Type-aware rules: the ones that catch what a type-checker alone lets through in async code.
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       // Pulumi resources are constructed for their effect on the stack.
       "no-new": "off",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/await-thenable": "error",
+      "@typescript-eslint/switch-exhaustiveness-check": ["error", { considerDefaultExhaustiveForUnions: true }],
     },
   },
   {

@@ -15,4 +15,10 @@ if (!modulesFile) {
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the list is known only at run time
 for (const id of JSON.parse(fs.readFileSync(modulesFile, "utf8")) as string[]) require(id);
-pulumi.runtime.setMocks(mocks, "doc-rag", "floor", false).then(() => process.exit(0));
+pulumi.runtime.setMocks(mocks, "doc-rag", "floor", false).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

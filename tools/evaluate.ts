@@ -25,4 +25,10 @@ async function evaluate(stack: string, modulesFile?: string): Promise<number> {
 }
 
 const [stack = "dev", flag, file] = process.argv.slice(2);
-evaluate(stack, flag === "--modules" ? file : undefined).then((code) => process.exit(code));
+evaluate(stack, flag === "--modules" ? file : undefined).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -39,10 +39,10 @@ export function dashboards(dataNamespace: string): Dashboard[] {
         panel(
           "Latency",
           "s",
-          ...(["0.5", "0.95", "0.99"].map((q) => [
+          ...["0.5", "0.95", "0.99"].map((q): [string, string] => [
             `histogram_quantile(${q}, sum by (le) (rate(http_request_duration_seconds_bucket{${api}}[5m])))`,
             `p${Number(q) * 100}`,
-          ]) as [string, string][]),
+          ]),
         ),
       ],
     },
