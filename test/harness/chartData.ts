@@ -7,7 +7,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
-import { parse, parseAllDocuments } from "yaml";
+import { parse } from "yaml";
+import { kubernetesDocuments } from "../../tools/kubernetesYaml";
 import { chartVersionDir, type Chart } from "../../components/charts";
 import { PROJECT_ROOT } from "./paths";
 
@@ -235,8 +236,8 @@ function crdTexts(dir: string): Map<string, string> {
       const kind = /^ {4}kind: ["']?(\w+)["']?\s*$/m.exec(text)?.[1];
       if (group && kind) found.set(`${group}/${kind}`, text);
       else
-        for (const doc of parseAllDocuments(text)) {
-          const crd = doc.toJS() as Crd | null;
+        for (const doc of kubernetesDocuments(text)) {
+          const crd = "value" in doc ? (doc.value as Crd | null) : null;
           if (crd?.spec?.group) found.set(`${crd.spec.group}/${crd.spec.names.kind}`, text);
         }
     }
@@ -251,7 +252,8 @@ function crdSchema(dir: string, group: string, version: string, kind: string): O
   const key = `${dir}\n${group}/${version}/${kind}`;
   if (schemaCache.has(key)) return schemaCache.get(key);
   const text = crdTexts(dir).get(`${group}/${kind}`);
-  const crd = text === undefined ? undefined : (parseAllDocuments(text)[0]?.toJS() as Crd | null);
+  const first = text === undefined ? undefined : kubernetesDocuments(text).next().value;
+  const crd = first && "value" in first ? (first.value as Crd | null) : undefined;
   const schema = crd?.spec?.versions?.find((v) => v.name === version)?.schema?.openAPIV3Schema;
   schemaCache.set(key, schema);
   return schema;

@@ -27,10 +27,13 @@ const category = (p: (typeof policies)[number]) => p.tags?.[0];
 describe("the doc-rag-security pack", () => {
   it("is a CrossGuard pack: PulumiPolicy.yaml, a versioned package.json, an index.ts that only constructs the pack", () => {
     const manifest = parse(fs.readFileSync(path.join(POLICIES_DIR, "PulumiPolicy.yaml"), "utf8")) as {
-      runtime: string;
+      runtime: { name: string; options: { tsconfig: string } };
       name: string;
     };
-    assert.equal(manifest.runtime, "nodejs");
+    assert.equal(manifest.runtime.name, "nodejs");
+    // The CLI loads the pack transpile-only, through a tsconfig that exists and adds noCheck.
+    const tsconfig = fs.readFileSync(path.join(POLICIES_DIR, manifest.runtime.options.tsconfig), "utf8");
+    assert.match(tsconfig, /"noCheck": true/);
     assert.equal(manifest.name, PACK_NAME);
     const pkg = JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, "package.json"), "utf8")) as {
       version: string;

@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseAllDocuments, parseDocument } from "yaml";
+import { parseDocument } from "yaml";
+import { kubernetesDocuments } from "../kubernetesYaml";
 import { CHARTS, chartVersionDir, type Chart } from "../../components/charts";
 import { escPlaceholder, escProvides, offlinePlaceholder, PROJECT } from "../../components/config";
 import { CHART_DATA, chartDataDir } from "../../test/harness/chartData";
@@ -138,7 +139,10 @@ export function crdOnlyCharts(dir: string): string {
       `apiVersion: v2\nname: ${name}\nversion: ${chart.version.replace(/^v/, "")}\ndescription: e2e stand-in installing only the CRDs of ${chart.chart} ${chart.version}\n`,
     );
     for (const file of crdFilesOf(chart)) {
-      const documents = parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJS() as unknown);
+      const documents = [...kubernetesDocuments(fs.readFileSync(file, "utf8"))].map((d) => {
+        if ("error" in d) throw new Error(`${file}: document ${d.index}: ${d.error}`);
+        return d.value;
+      });
       // Helm keeps the whole chart in a release Secret of at most 1 MiB; the Prometheus Operator's
       // CRDs only fit without their descriptions, which document fields and validate nothing.
       const compact = documents.filter((d) => d !== null).map((d) => JSON.stringify(withoutDescriptions(d)));
