@@ -173,13 +173,13 @@ describe("npm run plan", () => {
   });
 
   it("works as the command a user types: exit status, and all of its JSON through a pipe", async () => {
-    const count = (await runStack("production")).resources.length;
-    const ok = launch("plan", ["production", "--json", "--out", tmp]);
+    const count = (await runStack("dev")).resources.length;
+    const ok = launch("plan", ["dev", "--json", "--out", tmp]);
     assert.equal(ok.status, 0, ok.stderr);
     // Far more than a pipe's 64 KiB buffer: the process must not exit before stdout drains.
     assert.ok(ok.stdout.length > 65_536, `${ok.stdout.length} bytes`);
     assert.equal((JSON.parse(ok.stdout) as { resources: unknown[] }).resources.length, count);
-    const bad = launch("plan", ["production", "--out", path.join(tmp, "bad"), "--config", "doc-rag:environment=prod"]);
+    const bad = launch("plan", ["dev", "--out", path.join(tmp, "bad"), "--config", "doc-rag:environment=prod"]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /doc-rag:environment: must be one of: dev, staging, production \(got "prod"\)/);
     assert.ok(!fs.existsSync(path.join(tmp, "bad")));
