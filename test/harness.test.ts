@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { mocks } from "./harness/mocks";
+import { mocks } from "../lib/mocks";
 import {
   applyOverrides,
   fakeValue,

@@ -14,8 +14,8 @@ import { main as plan } from "../tools/plan";
 import { main as check } from "../tools/policyCheck";
 import { main as render } from "../tools/render";
 import { captureConsole } from "./harness/console";
-import { PROJECT_ROOT } from "./harness/paths";
-import { readStackConfig } from "./harness/stackConfig";
+import { PROJECT_ROOT } from "../lib/paths";
+import { readStackConfig } from "../lib/stackConfig";
 
 const TOOLS = { plan, "policy:check": check, render, flows };
 

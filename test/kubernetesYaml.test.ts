@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { kubectlBinary } from "../tools/helm";
+import { kubectlBinary } from "../lib/helm";
 import { documentsOf, main } from "../tools/policyCheck";
 import { captureConsole } from "./harness";
 

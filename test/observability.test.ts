@@ -15,7 +15,7 @@ import {
   type Values,
 } from "./harness";
 import { runTool, runToolOn, writeFiles } from "./harness/tools";
-import { CHART_DATA, chartDataDir, chartDefaults, mergedValues } from "./harness/chartData";
+import { CHART_DATA, chartDataDir, chartDefaults, mergedValues } from "../lib/chartData";
 import { falcoDefinitions, falcoReferences, readFalcoRules } from "./harness/falco";
 
 const HELM = "kubernetes:helm.sh/v3:Release";

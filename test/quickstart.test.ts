@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { captureConsole } from "./harness/console";
-import { PROJECT_ROOT } from "./harness/paths";
+import { PROJECT_ROOT } from "../lib/paths";
 
 const README = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
 const SCRIPTS = (

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { helmBinary } from "../tools/helm";
+import { helmBinary } from "../lib/helm";
 import { modelConfigFor } from "../tools/flows/report";
 import { programObjects, renderRelease, renderStack, type RenderRequest } from "../tools/render";
 import {
@@ -12,11 +12,10 @@ import {
   quotaFindings,
   quotaFit,
   referenceFindings,
-  type KubeObject,
-  type Placed,
 } from "../tools/renderChecks";
+import type { KubeObject, Placed } from "../lib/placed";
 import { PROJECT_ROOT, runStack } from "./harness";
-import { deadValuePaths } from "./harness/chartData";
+import { deadValuePaths } from "../lib/chartData";
 
 const FIXTURE = path.join(PROJECT_ROOT, "test", "fixtures", "charts", "gate-fixture");
 const NS = "team";

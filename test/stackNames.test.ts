@@ -7,8 +7,8 @@ import { main as flows } from "../tools/flows";
 import { main as plan } from "../tools/plan";
 import { main as render } from "../tools/render";
 import { captureConsole } from "./harness";
-import { applyOverrides, readStackConfig, stackNameProblem } from "./harness/stackConfig";
-import { PROJECT_ROOT } from "./harness/paths";
+import { applyOverrides, readStackConfig, stackNameProblem } from "../lib/stackConfig";
+import { PROJECT_ROOT } from "../lib/paths";
 
 describe("stack names are validated as the Pulumi CLI validates them, never read as paths", () => {
   it("takes what the CLI takes and refuses the rest in its words", () => {

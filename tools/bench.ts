@@ -18,10 +18,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { policies } from "../policies/pack";
-import { PROJECT_ROOT } from "../test/harness/paths";
+import { PROJECT_ROOT } from "../lib/paths";
 import { machine, report } from "./benchMachine";
 import { policyThroughput } from "./benchPolicies";
-import { defaultChartsDir } from "./helm";
+import { defaultChartsDir } from "../lib/helm";
 
 const STACKS = ["dev", "pr", "staging", "production"];
 const BUILT = path.resolve(__dirname, "..");

@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { mocks } from "../test/harness/mocks";
+import { mocks } from "../lib/mocks";
 
 const modulesFile = process.argv[2];
 if (!modulesFile) {

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../test/harness/paths";
+import { PROJECT_ROOT } from "../lib/paths";
 
 export function machine(): string {
   const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";

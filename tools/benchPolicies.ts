@@ -3,7 +3,7 @@
  * stacks of a given size, timed in-process after a warm-up. Used by `npm run bench`.
  */
 import { policies } from "../policies/pack";
-import { evaluatePack, kubernetesTarget, type PolicyTarget } from "../test/harness/policies";
+import { evaluatePack, kubernetesTarget, type PolicyTarget } from "../lib/packRunner";
 
 const DIGEST = "sha256:" + "0".repeat(64);
 

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { CHARTS, chartVersionDir, localChart, type Chart } from "../components/charts";
-import { defaultChartsDir, helmBinary } from "./helm";
+import { defaultChartsDir, helmBinary } from "../lib/helm";
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { charts: { type: "string" } } });

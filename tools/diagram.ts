@@ -4,7 +4,7 @@
  * flows between namespaces that its NetworkPolicies allow, with their ports. `npm run docs`
  * writes it; a test keeps it current.
  */
-import { ofType, type StackRun, type Values } from "../test/harness";
+import { ofType, type StackRun, type Values } from "../lib";
 
 const OUTSIDE = "outside";
 

@@ -16,9 +16,9 @@ import { z } from "zod";
 import { CHARTS, type Chart } from "../components/charts";
 import { CONFIG_KEYS, PROJECT } from "../components/config";
 import { PACK_NAME, policies } from "../policies/pack";
-import { PROJECT_ROOT } from "../test/harness/paths";
-import { settingsFor, stackPackConfig } from "../test/harness/policies";
-import { runStack } from "../test/harness/run";
+import { PROJECT_ROOT } from "../lib/paths";
+import { settingsFor, stackPackConfig } from "../lib/packRunner";
+import { runStack } from "../lib/run";
 import { platformDiagram } from "./diagram";
 
 type Schema = {

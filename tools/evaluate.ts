@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { runStack } from "../test/harness";
+import { runStack } from "../lib";
 
 /** The files under node_modules this process has loaded so far, in load order. */
 export function dependencyModules(): string[] {

@@ -12,10 +12,10 @@
 import * as path from "node:path";
 import { CHARTS, localChart, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
-import { ofType, PROJECT_ROOT, runStack } from "../test/harness";
+import { ofType, PROJECT_ROOT, runStack } from "../lib";
 import { buildModel } from "./flows/model";
 import { analyzeFlows, flowFiles, flowMatrix, modelConfigFor, type FlowReport } from "./flows/report";
-import { defaultChartsDir } from "./helm";
+import { defaultChartsDir } from "../lib/helm";
 import { programObjects, renderStack } from "./render";
 import { checkOut, outDirOf, OutDir } from "./outDir";
 import { parseStackArgs } from "./stackArgs";

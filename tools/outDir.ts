@@ -8,8 +8,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../test/harness/paths";
-import { stackNameProblem } from "../test/harness/stackConfig";
+import { PROJECT_ROOT } from "../lib/paths";
+import { stackNameProblem } from "../lib/stackConfig";
 
 /** Where a tool writes for a stack: --out, else .plan/<stack> in the project; a stack name is never a path. */
 export function outDirOf(stack: string, given: string | undefined): string {

@@ -28,7 +28,7 @@ import {
   type RecordedResource,
   type StackRun,
   stackPackConfig,
-} from "../test/harness";
+} from "../lib";
 
 const USAGE = "usage: npm run plan -- <stack> [--config key=value ...] [--secret key=value ...] [--out DIR] [--json]";
 

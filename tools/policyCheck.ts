@@ -12,19 +12,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { kubernetesDocuments } from "./kubernetesYaml";
+import { kubernetesDocuments } from "../lib/kubernetesYaml";
 import type { Policies } from "@pulumi/policy";
 import { isStackPolicy, policies as packPolicies } from "../policies/pack";
 import { typeToken } from "../policies/lib/kubernetes";
 import { minorOf } from "../policies/podSecurityControls";
 import { podSecurityBaseline, podSecurityRestricted } from "../policies/workloads";
-import {
-  checkPackConfig,
-  evaluatePack,
-  readPackConfig,
-  type PackConfig,
-  type PolicyTarget,
-} from "../test/harness/policies";
+import { checkPackConfig, evaluatePack, readPackConfig, type PackConfig, type PolicyTarget } from "../lib/packRunner";
 
 const USAGE =
   "usage: npm run policy:check -- <files or dirs> [--level baseline|restricted|all] [--version v1.NN] [--config FILE] [--json]";

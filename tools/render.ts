@@ -17,24 +17,23 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { kubernetesDocuments } from "./kubernetesYaml";
+import { kubernetesDocuments } from "../lib/kubernetesYaml";
 import { CHARTS, localChart, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
-import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets, type StackRun } from "../test/harness";
-import { deadValuePaths } from "../test/harness/chartData";
+import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets, type StackRun } from "../lib";
+import { deadValuePaths } from "../lib/chartData";
 import { buildModel, type ModelConfig } from "./flows/model";
 import { analyzeFlows, flowFiles, flowFindings, modelConfigFor, type FlowReport } from "./flows/report";
-import { defaultChartsDir, helmBinary } from "./helm";
+import { defaultChartsDir, helmBinary } from "../lib/helm";
 import { checkOut, outDirOf, OutDir } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
+import type { KubeObject, Placed } from "../lib/placed";
 import {
   imageFindings,
   podSecurityFindings,
   quotaFit,
   referenceFindings,
   type Finding,
-  type KubeObject,
-  type Placed,
   type QuotaUsage,
 } from "./renderChecks";
 

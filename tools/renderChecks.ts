@@ -7,27 +7,8 @@ import { quantityValue } from "../components/quantity";
 import { podSecurityBaseline, podSecurityRestricted } from "../policies/workloads";
 import { typeToken, type KubernetesProps } from "../policies/lib/kubernetes";
 import { podTemplateOf } from "../policies/lib/podTemplate";
-import { kubernetesTarget, runResourcePolicy } from "../test/harness/policies";
-
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  [field: string]: unknown;
-}
-
-/** An object and where it comes from: the program itself, or a Helm release. */
-export interface Placed {
-  object: KubeObject;
-  namespace: string;
-  /** The Helm release that renders it; undefined for the program's own objects. */
-  release?: string;
-}
+import { kubernetesTarget, runResourcePolicy } from "../lib/packRunner";
+import { isTestHook, type KubeObject, type Placed } from "../lib/placed";
 
 export interface Finding {
   check: "render" | "dead-value" | "pod-security" | "quota" | "reference" | "image" | "flow";
@@ -40,9 +21,6 @@ export interface Finding {
 type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form manifests
 
 const spec = (o: KubeObject): Spec => (o["spec"] ?? {}) as Spec;
-/** A Helm test hook: it runs only under `helm test`, never as part of the release. */
-export const isTestHook = (o: KubeObject) =>
-  (o.metadata.annotations?.["helm.sh/hook"] ?? "").split(",").some((h) => h.trim().startsWith("test"));
 
 /** The pod template a workload runs, with how many pods at least and at most, and whether it surges. */
 interface Workload {

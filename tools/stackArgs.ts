@@ -1,6 +1,6 @@
 /** The arguments the stack commands share: `<stack> [--charts DIR] [--out DIR] [--json] [--config k=v ...]`. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { stackNameProblem } from "../test/harness/stackConfig";
+import { stackNameProblem } from "../lib/stackConfig";
 
 const COMMON = {
   charts: { type: "string" },

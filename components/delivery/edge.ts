@@ -4,7 +4,7 @@ import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 import type { DeliveryConfig, EgressConfig } from "../config";
 import { allowWithinNamespace, toEndpoint, trafficRules } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
-import { scrapedByPrometheus } from "../observability/metrics";
+import { scrapedByPrometheus } from "../platform/prometheusAccess";
 import { HTTP_PORT } from "./podTemplate";
 
 export const GATEWAY = "doc-rag-gateway";

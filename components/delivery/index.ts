@@ -6,7 +6,8 @@ import { POSTGRES_PORT, POSTGRES_PODS, postgresEndpoint } from "../data/postgres
 import { QDRANT_GRPC_PORT, QDRANT_HTTP_PORT, QDRANT_PODS } from "../data/qdrant";
 import { VALKEY_PODS, VALKEY_PORT } from "../data/valkey";
 import { standardLabels } from "../labels";
-import { PROMETHEUS_PODS, PROMETHEUS_PORT, prometheusUrl, scrapedByPrometheus } from "../observability/metrics";
+import { PROMETHEUS_PORT, prometheusUrl } from "../observability/metrics";
+import { PROMETHEUS_PODS, scrapedByPrometheus } from "../platform/prometheusAccess";
 import { COLLECTOR_PODS, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../observability/tracing";
 import { toEndpoint, trafficRules } from "../platform/networkPolicy";
 import { CALLS, DATA_USE, DOC_RAG_SERVICES, type DataService, type DocRagService } from "../services";

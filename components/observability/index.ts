@@ -7,7 +7,8 @@ import { allowWithinNamespace, toEndpoint, trafficRules } from "../platform/netw
 import { alertGroups, renderRules } from "./alerts";
 import { DASHBOARD_LABEL, dashboardModel, dashboards } from "./dashboards";
 import { logShipping, METRICS_PORT as FLUENT_BIT_METRICS_PORT } from "./logs";
-import { MonitoringStack, PROMETHEUS_PODS, scrapedByPrometheus } from "./metrics";
+import { MonitoringStack } from "./metrics";
+import { PROMETHEUS_PODS, scrapedByPrometheus } from "../platform/prometheusAccess";
 import { FALCO_METRICS_PORT, runtimeSecurity } from "./runtimeSecurity";
 import { scrapeApplication } from "./scraping";
 import { COLLECTOR_PODS, OTLP_GRPC_PORT, OTLP_HTTP_PORT, Tracing } from "./tracing";

@@ -2,7 +2,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 import type { Environment, ObservabilityConfig } from "../config";
-import type { Rule } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import { DELIVERED_SECRETS } from "../secrets/catalog";
 import { alertmanagerYaml, type ReceiverUrls } from "./alertmanager";
@@ -12,24 +11,7 @@ import { keepData } from "../protection";
 /** The Secret Alertmanager reads its configuration from (key alertmanager.yaml). */
 export const ALERTMANAGER_CONFIG_SECRET = "alertmanager-doc-rag";
 export const RELEASE = "kube-prometheus-stack";
-export const PROMETHEUS_PODS = { "app.kubernetes.io/name": "prometheus" };
 export const PROMETHEUS_PORT = 9090;
-/**
- * An ingress rule that lets the platform's Prometheus scrape the selected pods on their metrics
- * ports: every ServiceMonitor and PodMonitor needs one where its targets live (default deny).
- */
-export function scrapedByPrometheus(
-  podLabels: Record<string, string>,
-  ports: number[],
-  monitoringNamespace: pulumi.Input<string>,
-): Pick<Rule, "podLabels" | "direction" | "peers" | "ports"> {
-  return {
-    podLabels,
-    direction: "ingress",
-    peers: [{ namespace: monitoringNamespace, podLabels: PROMETHEUS_PODS }],
-    ports,
-  };
-}
 
 /** The chart names Prometheus's Service `<release>-prometheus`. */
 export const prometheusUrl = (namespace: string): string =>

@@ -4,7 +4,7 @@ import { PROJECT, type Environment } from "../config";
 import { standardLabels } from "../labels";
 import { trafficRules } from "../platform/networkPolicy";
 import { DOC_RAG_SERVICES, METRICS_PORT } from "../services";
-import { scrapedByPrometheus } from "./metrics";
+import { scrapedByPrometheus } from "../platform/prometheusAccess";
 
 export interface ScrapeTarget {
   /** The Services' `app.kubernetes.io/name`; also the job label. */

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, pinnedRelease, type ChartSource } from "../charts";
 import type { EgressConfig } from "../config";
 import { toEndpoint, trafficRules } from "../platform/networkPolicy";
-import { scrapedByPrometheus } from "../observability/metrics";
+import { scrapedByPrometheus } from "../platform/prometheusAccess";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import {
   KUBERNETES_AUTH_PATH,

@@ -1,7 +1,4 @@
-export * from "./resources";
-export * from "./run";
-export * from "./stackConfig";
-export { fakeValue, mockDigest } from "./mocks";
+/** What tests import: the offline engine (lib/) and the helpers only tests need. */
+export * from "../../lib";
 export * from "./kubernetes";
-export * from "./policies";
 export * from "./console";

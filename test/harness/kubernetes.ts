@@ -1,18 +1,9 @@
 /**
- * The Kubernetes objects a run registered, as manifests, and their validation against the
- * official OpenAPI schemas (kubernetes-models; companion packages for custom resources).
+ * The Kubernetes objects of a run validated against the official OpenAPI schemas
+ * (kubernetes-models; companion packages for custom resources): a test helper.
  */
-import { unwrapSecrets, type RecordedResource, type StackRun } from "./resources";
-
-export interface KubernetesObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name?: string; namespace?: string; labels?: Record<string, string>; [key: string]: unknown };
-  [key: string]: unknown;
-}
-
-/** Types that are Kubernetes resources but not one object (releases, YAML bundles, providers). */
-const NOT_AN_OBJECT = /^kubernetes:(helm\.sh\/|yaml|kustomize)|^pulumi:providers:/;
+import { kubernetesObjects, type KubernetesObject } from "../../lib/kubernetesObjects";
+import { unwrapSecrets, type StackRun } from "../../lib/resources";
 
 /**
  * Models for custom resources: apiVersion → module exporting one class per kind.
@@ -27,19 +18,6 @@ export const CUSTOM_RESOURCE_MODELS: Record<string, string> = {
   "gateway.envoyproxy.io/v1alpha1": "@kubernetes-models/envoy-gateway/gateway.envoyproxy.io/v1alpha1",
   "cert-manager.io/v1": "@kubernetes-models/cert-manager/cert-manager.io/v1",
 };
-
-export function isKubernetesObject(resource: RecordedResource): boolean {
-  return (
-    resource.custom && !resource.read && resource.type.startsWith("kubernetes:") && !NOT_AN_OBJECT.test(resource.type)
-  );
-}
-
-/** Every Kubernetes object of the run as a manifest (inputs are the object itself). */
-export function kubernetesObjects(run: StackRun): { resource: RecordedResource; object: KubernetesObject }[] {
-  return run.resources
-    .filter(isKubernetesObject)
-    .map((resource) => ({ resource, object: resource.inputs as unknown as KubernetesObject }));
-}
 
 function modelModule(apiVersion: string): string {
   const custom = CUSTOM_RESOURCE_MODELS[apiVersion];

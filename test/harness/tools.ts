@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { stringify } from "yaml";
 import type { LintProblem } from "../../tools/lintWorkflows";
-import { PROJECT_ROOT } from "./run";
+import { PROJECT_ROOT } from "../../lib/run";
 
 export interface ToolResult {
   status: number;

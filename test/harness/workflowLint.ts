@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { workflowFiles } from "../../components/governance/workflows";
-import { PROJECT_ROOT } from "./paths";
+import { PROJECT_ROOT } from "../../lib/paths";
 import { lintWorkflowFiles, writeFiles } from "./tools";
 import type { LintProblem } from "../../tools/lintWorkflows";
 

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { kubectlBinary } from "../helm";
+import { kubectlBinary } from "../../lib/helm";
 import { KWOK_STAGES, type Engine } from "./engine";
 import { capture, run } from "./process";
 

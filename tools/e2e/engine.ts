@@ -8,8 +8,8 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../../test/harness/paths";
-import { cacheDir } from "../helm";
+import { PROJECT_ROOT } from "../../lib/paths";
+import { cacheDir } from "../../lib/helm";
 import { run } from "./process";
 
 /** The versions the recipe builds; each part of the cache key. */

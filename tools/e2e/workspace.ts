@@ -6,11 +6,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
-import { kubernetesDocuments } from "../kubernetesYaml";
+import { kubernetesDocuments } from "../../lib/kubernetesYaml";
 import { CHARTS, chartVersionDir, type Chart } from "../../components/charts";
 import { escPlaceholder, escProvides, offlinePlaceholder, PROJECT } from "../../components/config";
-import { CHART_DATA, chartDataDir } from "../../test/harness/chartData";
-import { PROJECT_ROOT } from "../../test/harness/paths";
+import { CHART_DATA, chartDataDir } from "../../lib/chartData";
+import { PROJECT_ROOT } from "../../lib/paths";
 import { run } from "./process";
 
 /** Never copied: installed packages (linked instead), builds, outputs, git. */

@@ -7,7 +7,7 @@
 import type { EgressConfig } from "../../components/config";
 import { typeToken, type KubernetesProps } from "../../policies/lib/kubernetes";
 import { podTemplateOf } from "../../policies/lib/podTemplate";
-import { isTestHook, type Placed } from "../renderChecks";
+import { isTestHook, type Placed } from "../../lib/placed";
 import {
   selects,
   type ContainerPort,

@@ -3,7 +3,7 @@
  * labels and named ports as each operator documents them. The one place that knows them; each
  * entry names its source. A CR's own pod labels (podMetadata, inheritedMetadata) are added.
  */
-import type { KubeObject } from "../renderChecks";
+import type { KubeObject } from "../../lib/placed";
 import type { ContainerPort, Pod } from "./analyzer";
 
 type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form custom resources

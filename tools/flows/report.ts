@@ -4,7 +4,7 @@
  * namespace; as render-gate findings, a text matrix and a Graphviz DOT picture.
  */
 import { parseConfig } from "../../components/config";
-import { applyOverrides, readStackConfig } from "../../test/harness/stackConfig";
+import { applyOverrides, readStackConfig } from "../../lib/stackConfig";
 import type { Finding } from "../renderChecks";
 import { evaluate, type External, type Flow, type Peer, type Protocol } from "./analyzer";
 import type { FlowModel, ModelConfig } from "./model";

@@ -9,7 +9,7 @@
 import { CALLS, DATA_USE, DOC_RAG_SERVICES, type DocRagService } from "../../components/services";
 import { typeToken, type KubernetesProps } from "../../policies/lib/kubernetes";
 import { podTemplateOf } from "../../policies/lib/podTemplate";
-import type { KubeObject } from "../renderChecks";
+import type { KubeObject } from "../../lib/placed";
 import { selects, type LabelSelector, type Peer, type Pod, type Protocol } from "./analyzer";
 import { endpointsOf, type FlowModel, type Outside, type Service } from "./model";
 

@@ -17,7 +17,7 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { isStackPolicy } from "../../policies/pack";
+import { isStackPolicy } from "../policies/pack";
 import { unwrapSecrets, type StackRun } from "./resources";
 import { PROJECT_ROOT } from "./paths";
 
@@ -185,13 +185,13 @@ export async function runResourcePolicy(
 /** The resources as a stack policy sees them: dependencies and parents resolved to resources. */
 export function policyResources(targets: PolicyTarget[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
-  const resources = targets.map((t) => {
+  const pairs = targets.map((t) => {
     const resource: PolicyResource = { ...policyView(t), dependencies: [], propertyDependencies: {} };
     byUrn.set(resource.urn, resource);
-    return resource;
+    return [t, resource] as const;
   });
-  targets.forEach((t, i) => {
-    const resource = resources[i]!;
+  const resources = pairs.map(([, resource]) => resource);
+  pairs.forEach(([t, resource]) => {
     resource.dependencies = (t.dependencies ?? []).flatMap((urn) => byUrn.get(urn) ?? []);
     const parent = t.parent ? byUrn.get(t.parent) : undefined;
     if (parent) resource.parent = parent;
@@ -207,9 +207,7 @@ export async function runStackPolicy(
 ): Promise<PolicyOutcome> {
   const settings = settingsFor(policy, { [policy.name]: config }).config;
   const resources =
-    targets.length && "isType" in targets[0]!
-      ? (targets as PolicyResource[])
-      : policyResources(targets as PolicyTarget[]);
+    targets[0] && "isType" in targets[0] ? (targets as PolicyResource[]) : policyResources(targets as PolicyTarget[]);
   return collect((report) =>
     policy.validateStack(
       { resources, stackTags: new Map(), getConfig: <T extends object>() => settings as T, notApplicable },

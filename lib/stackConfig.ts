@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isNode, parseDocument, visit } from "yaml";
-import { escPlaceholder, escProvides, isSecureValue, offlinePlaceholder, offlineValue } from "../../components/config";
+import { escPlaceholder, escProvides, isSecureValue, offlinePlaceholder, offlineValue } from "../components/config";
 
 export interface StackConfigInput {
   project: string;

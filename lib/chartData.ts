@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import { parse } from "yaml";
-import { kubernetesDocuments } from "../../tools/kubernetesYaml";
-import { chartVersionDir, type Chart } from "../../components/charts";
+import { kubernetesDocuments } from "./kubernetesYaml";
+import { chartVersionDir, type Chart } from "../components/charts";
 import { PROJECT_ROOT } from "./paths";
 
 export const CHART_DATA = process.env["CHART_DATA"] ?? path.resolve(PROJECT_ROOT, "..", "shared", "charts");
