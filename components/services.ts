@@ -32,3 +32,9 @@ export const DATA_USE: Record<DocRagService, DataService[]> = {
 
 /** Every service serves Prometheus metrics on this named port (the original document's 9090). */
 export const METRICS_PORT = { name: "metrics", port: 9090 };
+
+/** How a service is released: plain Deployments in dev, canaries elsewhere, the api blue-green in production. */
+export function serviceStrategy(environment: string, svc: DocRagService): "deployment" | "canary" | "blueGreen" {
+  if (environment === "dev") return "deployment";
+  return svc === "api" && environment === "production" ? "blueGreen" : "canary";
+}

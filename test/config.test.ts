@@ -166,9 +166,9 @@ const BAD_CASES: BadCase[] = [
   },
   {
     what: "a quota request above its limit",
-    overrides: ['doc-rag:namespaces.application.quota["requests.memory"]=300Gi'],
+    overrides: ['doc-rag:namespaces.application.quota["requests.memory"]=400Gi'],
     expect: [
-      /^doc-rag:namespaces\.application\.quota\["requests\.memory"\]: must not exceed limits\.memory \(232Gi\) \(got "300Gi"\)$/,
+      /^doc-rag:namespaces\.application\.quota\["requests\.memory"\]: must not exceed limits\.memory \(330Gi\) \(got "400Gi"\)$/,
     ],
   },
   {

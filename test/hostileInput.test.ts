@@ -137,7 +137,7 @@ const CASES: Case[] = [
   ]),
   config("doc-rag:services.api.maxReplicas=60", [
     /namespaces\.application\.quota\["requests\.cpu"\]/,
-    '"45"',
+    '"58"',
     "full scale-out",
   ]),
   config("doc-rag:services.api.resources.requests.cpu=4", [

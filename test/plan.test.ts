@@ -80,7 +80,7 @@ describe("npm run plan", () => {
     const quotaManifest = parse(
       fs.readFileSync(path.join(tmp, "manifests/doc-rag-prod/resourcequota-doc-rag-quota.yaml"), "utf8"),
     );
-    assert.equal(quotaManifest.spec.hard["limits.memory"], "232Gi");
+    assert.equal(quotaManifest.spec.hard["limits.memory"], "330Gi");
   });
 
   it("runs the policy pack with the stack's policy config and writes policy-report.json", async () => {

@@ -11,6 +11,7 @@ import {
   podSecurityFindings,
   quotaFindings,
   quotaFit,
+  operatorServices,
   referenceFindings,
 } from "../tools/renderChecks";
 import type { KubeObject, Placed } from "../lib/placed";
@@ -85,26 +86,85 @@ describe("the render gate, on a fixture chart", function () {
     );
   });
 
-  it("fits quota with LimitRange defaults, at minimum and at the autoscaler's maximum plus a surge pod", () => {
+  it("fits quota with LimitRange defaults, at minimum and at the autoscaler's maximum plus its 25% surge", () => {
     const objects = render().objects;
     const limits = { default: { cpu: "500m", memory: "512Mi" }, defaultRequest: { cpu: "100m", memory: "128Mi" } };
     // One release Secret in the namespace besides what the chart renders.
     const usage = namespaceUsage(objects, limits, 1);
     assert.equal(usage.atMinimum["pods"], 1, "the test hook is no pod of the release");
     assert.equal(usage.atMinimum["limits.cpu"], 0.5);
-    assert.equal(usage.atMaximum["pods"], 11, "maxReplicas 10, plus one surge pod");
-    assert.equal(usage.atMaximum["limits.cpu"], 5.5);
+    assert.equal(usage.atMaximum["pods"], 13, "maxReplicas 10, plus a 25% surge rounded up");
+    assert.equal(usage.atMaximum["limits.cpu"], 6.5);
     assert.equal(usage.atMinimum["configmaps"], 3);
     assert.equal(usage.atMinimum["secrets"], 1);
-    assert.deepEqual(quotaFindings(NS, { pods: "20", "limits.cpu": "8", configmaps: "10" }, usage), []);
+    assert.deepEqual(quotaFindings(NS, { pods: "20", "limits.cpu": "9", configmaps: "10" }, usage), []);
     const findings = quotaFindings(NS, { pods: "5", "limits.cpu": "4", configmaps: "2", secrets: "1" }, usage);
     assert.deepEqual(
       findings.map((f) => f.message),
       [
-        "pods: 11 needed at every autoscaler's maximum plus one surge pod per rolling workload, quota 5 (over by 6)",
-        "limits.cpu: 5.5 needed at every autoscaler's maximum plus one surge pod per rolling workload, quota 4 (over by 1.5)",
+        "pods: 13 needed at a release's worst moment at full scale-out, quota 5 (over by 8)",
+        "limits.cpu: 6.5 needed at a release's worst moment at full scale-out, quota 4 (over by 2.5)",
         "configmaps: 3 needed at minimum replicas, quota 2 (over by 1)",
+        "secrets: quota 1 keeps less than the 25% headroom above the 1 needed at a release's worst moment; the rule asks 2",
       ],
+    );
+  });
+
+  it("counts a blue-green release at maximum scale with its full preview ReplicaSet", () => {
+    const rollout = (strategy: Record<string, unknown>): KubeObject => ({
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Rollout",
+      metadata: { name: "api", namespace: NS },
+      spec: {
+        replicas: 2,
+        strategy,
+        template: { spec: { containers: [{ name: "api", resources: { limits: { cpu: "2", memory: "4Gi" } } }] } },
+      },
+    });
+    const hpa: KubeObject = {
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "api", namespace: NS },
+      spec: { scaleTargetRef: { kind: "Rollout", name: "api" }, minReplicas: 2, maxReplicas: 20 },
+    };
+    const worst = (strategy: Record<string, unknown>) => namespaceUsage([rollout(strategy), hpa]).atMaximum;
+    // At promotion the preview is scaled to the full count beside the active ReplicaSet: 40 pods, 80 CPU.
+    assert.equal(worst({ blueGreen: { activeService: "a", previewService: "p" } })["pods"], 40);
+    assert.equal(worst({ blueGreen: { activeService: "a", previewService: "p" } })["limits.cpu"], 80);
+    // A canary the Gateway routes grows to the full count too; a basic canary surges by 25%.
+    assert.equal(worst({ canary: { trafficRouting: { plugins: {} } } })["pods"], 40);
+    assert.equal(worst({ canary: {} })["pods"], 25);
+    assert.equal(worst({ canary: { maxSurge: 1 } })["pods"], 21);
+    // A quota that holds the active ReplicaSet and one surge pod does not hold a promotion.
+    const findings = quotaFindings(NS, { "limits.cpu": "42" }, namespaceUsage([rollout({ blueGreen: {} }), hpa]));
+    assert.match(findings[0]?.message ?? "", /^limits\.cpu: 80 needed at a release's worst moment/);
+  });
+
+  it("counts the Services operators create: Prometheus's, the OpenTelemetry collectors', CloudNativePG's", () => {
+    const cr = (apiVersion: string, kind: string, name: string): KubeObject => ({
+      apiVersion,
+      kind,
+      metadata: { name, namespace: NS },
+      spec: {},
+    });
+    const objects = [
+      cr("monitoring.coreos.com/v1", "Prometheus", "k8s"),
+      cr("monitoring.coreos.com/v1", "Alertmanager", "main"),
+      cr("opentelemetry.io/v1beta1", "OpenTelemetryCollector", "traces"),
+      cr("postgresql.cnpg.io/v1", "Cluster", "pg"),
+      // A Service the chart renders under an operator's name is not counted twice.
+      { apiVersion: "v1", kind: "Service", metadata: { name: "pg-rw", namespace: NS }, spec: {} },
+    ];
+    assert.deepEqual(operatorServices(objects[2]!), [
+      "traces-collector",
+      "traces-collector-headless",
+      "traces-collector-monitoring",
+    ]);
+    // 1 + 1 + 3 + 3 created, pg-rw already shown: 7, plus the shown one.
+    assert.equal(namespaceUsage(objects).atMinimum["services"], 8);
+    assert.match(
+      quotaFindings(NS, { services: "5" }, namespaceUsage(objects))[0]?.message ?? "",
+      /^services: 8 needed/,
     );
   });
 
@@ -164,15 +224,16 @@ describe("npm run render without the charts", () => {
 
 describe("the program's own workloads against their namespaces' quotas (no charts needed)", () => {
   for (const stack of ["dev", "pr", "staging", "production"]) {
-    it(`${stack}: fit at minimum and at every autoscaler's maximum plus a surge pod`, async () => {
+    it(`${stack}: fit at minimum and at a release's worst moment at full scale-out, with the headroom rule`, async () => {
       const run = await runStack(stack, stack === "pr" ? { configFrom: "pr" } : {});
       const placed = programObjects(run);
       const { findings } = quotaFit(
         placed.map((p) => p.object),
         placed,
       );
+      // Errors and the headroom advisory alike: the stack files' quotas follow the rule.
       assert.deepEqual(
-        findings.map((f) => `${f.namespace}: ${f.message}`),
+        findings.map((f) => `${f.level} ${f.namespace}: ${f.message}`),
         [],
       );
     });

@@ -115,11 +115,11 @@ describe("SecureNamespace", () => {
     assert.equal(quota.metadata.name, "doc-rag-quota");
     assert.equal(quota.metadata.namespace, "doc-rag-prod");
     assert.deepEqual(quota.spec.hard, {
-      // Sized by the quota rule (test/render.test.ts proves every stack fits at full scale-out).
-      "requests.cpu": "45",
-      "requests.memory": "90Gi",
-      "limits.cpu": "129",
-      "limits.memory": "232Gi",
+      // Sized by the footprint rule (test/render.test.ts proves every stack fits, with its headroom).
+      "requests.cpu": "58",
+      "requests.memory": "115Gi",
+      "limits.cpu": "180",
+      "limits.memory": "330Gi",
       persistentvolumeclaims: "10",
       services: "20",
       secrets: "30",
@@ -133,7 +133,7 @@ describe("SecureNamespace", () => {
     assert.deepEqual(
       ["staging", "dev"].map((s) => [hard(s)["requests.cpu"], hard(s)["limits.memory"]]),
       [
-        ["36", "162Gi"],
+        ["40", "190Gi"],
         ["5", "16Gi"],
       ],
     );

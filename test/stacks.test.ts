@@ -1,4 +1,8 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { PROJECT_ROOT } from "../lib/paths";
 import {
   find,
   isSecret,
@@ -119,5 +123,20 @@ describe("whole stack", () => {
       (await schemaProblems({ apiVersion: "v1", kind: "Widget", metadata: { name: "w" } }))[0] ?? "",
       /apiVersion v1 has no kind Widget/,
     );
+  });
+});
+
+describe("docs/components.md shows each stack's application quota as its stack file sets it", () => {
+  it("requests and limits of CPU and memory, per stack", () => {
+    const doc = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "components.md"), "utf8");
+    const row = (/^\| application quota \(requests \/ limits\) +\|(.*)$/m.exec(doc)?.[1] ?? "").split("|");
+    ["dev", "staging", "production"].forEach((stack, i) => {
+      const config = parse(fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: { "doc-rag:namespaces": { application: { quota: Record<string, string> } } };
+      };
+      const q = config.config["doc-rag:namespaces"].application.quota;
+      const shown = `${q["requests.cpu"]} CPU, ${q["requests.memory"]} / ${q["limits.cpu"]} CPU, ${q["limits.memory"]}`;
+      assert.ok((row[i] ?? "").trim().startsWith(shown), `${stack}: ${shown} in ${row[i]}`);
+    });
   });
 });

@@ -8,7 +8,7 @@
  * the rendered objects to DIR/rendered/<release>.yaml (DIR defaults to .plan/<stack>) and checks
  * them with the program's own objects (tools/renderChecks.ts): render errors (the chart's values
  * schema included), value keys the chart does not read, Pod Security of every rendered workload at its namespace's enforced level,
- * quota fit per namespace at minimum and at full scale-out, Secrets and ConfigMaps that pods need
+ * quota fit per namespace at minimum and at a release's worst moment (components/footprint.ts), Secrets and ConfigMaps that pods need
  * and nothing creates, and (advisory) images not pinned by digest. Exits 1 on a finding that is
  * not advisory, 2 on bad arguments.
  */
@@ -111,6 +111,13 @@ function runtimeSecrets(placed: Placed[]): Map<string, Set<string>> {
     }
     if (object.kind === "ExternalSecret") add(namespace, s["target"]?.name ?? object.metadata.name);
     if (object.kind === "Certificate") add(namespace, s["secretName"]);
+    // The Prometheus Operator's generated Secrets: the configuration, TLS assets and web config.
+    if (object.apiVersion.startsWith("monitoring.coreos.com/") && object.kind === "Prometheus")
+      for (const suffix of ["", "-tls-assets-0", "-web-config"])
+        add(namespace, `prometheus-${object.metadata.name}${suffix}`);
+    if (object.apiVersion.startsWith("monitoring.coreos.com/") && object.kind === "Alertmanager")
+      for (const suffix of ["-generated", "-tls-assets-0", "-web-config"])
+        add(namespace, `alertmanager-${object.metadata.name}${suffix}`);
     // CloudNativePG's generated Secrets for a Cluster (its documentation's names).
     if (object.kind === "Cluster" && object.apiVersion.startsWith("postgresql.cnpg.io/")) {
       for (const suffix of ["app", "superuser", "ca", "replication", "server"])

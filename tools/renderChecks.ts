@@ -3,6 +3,7 @@
  * manifests) and what Helm renders for each release. Pure functions, so tests prove each check
  * on small fixtures; tools/render.ts runs them on a stack.
  */
+import { podsAtWorst, QUOTA_HEADROOM, withHeadroom, type Replacement } from "../components/footprint";
 import { quantityValue } from "../components/quantity";
 import { podSecurityBaseline, podSecurityRestricted } from "../policies/workloads";
 import { typeToken, type KubernetesProps } from "../policies/lib/kubernetes";
@@ -22,18 +23,35 @@ type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const spec = (o: KubeObject): Spec => (o["spec"] ?? {}) as Spec;
 
-/** The pod template a workload runs, with how many pods at least and at most, and whether it surges. */
+/** The pod template a workload runs, with how many pods at least and at most, and how it replaces them. */
 interface Workload {
   podSpec: Spec;
   min: number;
   max: number;
-  /** A rolling update adds one pod above the count while it runs. */
-  surge: boolean;
+  /** How a release replaces its pods, which sets how many run at its worst moment. */
+  replacement: Replacement;
+  maxSurge?: string | number;
   claims: Spec[];
 }
 
 function containersWith(resources: unknown): Spec {
   return { containers: [{ name: "main", resources: resources ?? {} }] };
+}
+
+/** How a Deployment or an Argo Rollout replaces its pods, from its own strategy. */
+function replacementOf(kind: string, s: Spec): Pick<Workload, "replacement" | "maxSurge"> {
+  if (kind === "Deployment") {
+    if (s["strategy"]?.type === "Recreate") return { replacement: "inPlace" };
+    return { replacement: "surge", maxSurge: s["strategy"]?.rollingUpdate?.maxSurge };
+  }
+  if (kind === "Rollout") {
+    if (s["strategy"]?.blueGreen) return { replacement: "blueGreen" };
+    const canary = s["strategy"]?.canary ?? {};
+    return canary.trafficRouting
+      ? { replacement: "routedCanary" }
+      : { replacement: "surge", maxSurge: canary.maxSurge };
+  }
+  return { replacement: "inPlace" };
 }
 
 /**
@@ -57,7 +75,7 @@ function workloadOf(o: KubeObject): Workload | undefined {
       podSpec: pod.spec as Spec,
       min: count,
       max: count,
-      surge: pod.kind === "Deployment" || pod.kind === "Rollout",
+      ...replacementOf(pod.kind, s),
       claims: pod.kind === "StatefulSet" ? ((s["volumeClaimTemplates"] ?? []) as Spec[]) : [],
     };
   }
@@ -66,18 +84,45 @@ function workloadOf(o: KubeObject): Workload | undefined {
     case "Prometheus":
     case "Alertmanager":
     case "OpenTelemetryCollector":
-      return { podSpec: containersWith(s["resources"]), min: replicas, max: replicas, surge: false, claims: [] };
+      return {
+        podSpec: containersWith(s["resources"]),
+        min: replicas,
+        max: replicas,
+        replacement: "inPlace",
+        claims: [],
+      };
     case "Cluster":
       if (!o.apiVersion.startsWith("postgresql.cnpg.io/")) return undefined;
       return {
         podSpec: containersWith(s["resources"]),
         min: s["instances"] ?? 1,
         max: s["instances"] ?? 1,
-        surge: false,
+        replacement: "inPlace",
         claims: [{ spec: { resources: { requests: { storage: s["storage"]?.size ?? "0" } } } }],
       };
     default:
       return undefined;
+  }
+}
+
+/**
+ * The Services an operator creates for a custom resource (each operator's documented names): the
+ * Prometheus Operator's governing Services (one per namespace), the OpenTelemetry Operator's three
+ * per collector, CloudNativePG's rw, ro and r per cluster.
+ */
+export function operatorServices(o: KubeObject): string[] {
+  const name = o.metadata.name;
+  switch (o.kind) {
+    case "Prometheus":
+      return o.apiVersion.startsWith("monitoring.coreos.com/") ? ["prometheus-operated"] : [];
+    case "Alertmanager":
+      return o.apiVersion.startsWith("monitoring.coreos.com/") ? ["alertmanager-operated"] : [];
+    case "OpenTelemetryCollector":
+      return [`${name}-collector`, `${name}-collector-headless`, `${name}-collector-monitoring`];
+    case "Cluster":
+      return o.apiVersion.startsWith("postgresql.cnpg.io/") ? [`${name}-rw`, `${name}-ro`, `${name}-r`] : [];
+    default:
+      return [];
   }
 }
 
@@ -135,7 +180,11 @@ const COUNTED: Record<string, string> = {
   PersistentVolumeClaim: "persistentvolumeclaims",
 };
 
-/** What a namespace's objects use of its quota, at minimum replicas and at full scale-out. */
+/**
+ * What a namespace's objects use of its quota, at minimum replicas and at a release's worst moment at
+ * full scale-out (components/footprint.ts: each autoscaler's maximum, plus the surge, or twice it for
+ * a blue-green or a routed canary), with the Services operators create.
+ */
 export function namespaceUsage(
   objects: KubeObject[],
   limits: LimitDefaults = {},
@@ -145,6 +194,11 @@ export function namespaceUsage(
   const atMaximum: Usage = { secrets: extraSecrets };
   const add = (into: Usage, key: string, n: number) => (into[key] = (into[key] ?? 0) + n);
   const bounds = autoscaled(objects);
+  // Services operators create beside the manifests' own, each counted once.
+  const shown = new Set(objects.filter((o) => o.kind === "Service").map((o) => o.metadata.name));
+  const created = new Set(objects.flatMap(operatorServices).filter((n) => !shown.has(n)));
+  add(atMinimum, "services", created.size);
+  add(atMaximum, "services", created.size);
   for (const o of objects) {
     const counted = COUNTED[o.kind];
     if (counted) {
@@ -160,7 +214,8 @@ export function namespaceUsage(
     if (!w || isTestHook(o)) continue;
     const scaled = bounds.get(`${o.kind}/${o.metadata.name}`);
     const min = scaled ? scaled.min : w.min;
-    const max = (scaled ? scaled.max : w.max) + (w.surge ? 1 : 0);
+    // A release's worst moment at full scale-out: the surge, or a full second ReplicaSet.
+    const max = podsAtWorst(scaled ? scaled.max : w.max, w.replacement, w.maxSurge);
     const pod = podUsage(w.podSpec, limits);
     for (const [count, into] of [
       [min, atMinimum],
@@ -195,7 +250,7 @@ export function quotaFindings(
     const allowed = quantityValue(String(limit));
     for (const [when, used] of [
       ["at minimum replicas", usage.atMinimum[key] ?? 0],
-      ["at every autoscaler's maximum plus one surge pod per rolling workload", usage.atMaximum[key] ?? 0],
+      ["at a release's worst moment at full scale-out", usage.atMaximum[key] ?? 0],
     ] as const) {
       if (used > allowed + 1e-9) {
         findings.push({
@@ -207,6 +262,16 @@ export function quotaFindings(
         break;
       }
     }
+    const worst = usage.atMaximum[key] ?? 0;
+    // Counts of objects round up: a count has no fraction of headroom.
+    const asks = /^(requests|limits)\./.test(key) ? withHeadroom(worst) : Math.ceil(withHeadroom(worst));
+    if (worst <= allowed + 1e-9 && asks > allowed + 1e-9)
+      findings.push({
+        check: "quota",
+        level: "advisory",
+        namespace,
+        message: `${key}: quota ${limit} keeps less than the ${QUOTA_HEADROOM * 100}% headroom above the ${show(key, worst)} needed at a release's worst moment; the rule asks ${show(key, asks)}`,
+      });
   }
   return findings;
 }

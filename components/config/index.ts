@@ -13,7 +13,8 @@ import { postgresSchema, qdrantSchema, valkeySchema } from "./data";
 import { deliverySchema, releaseSchema, servicesSchema, withRelease } from "./delivery";
 import { environmentSecretsSchema, githubSchema } from "./governance";
 import { clusterDnsSchema, namespacesSchema } from "./namespaces";
-import { DOC_RAG_SERVICES } from "../services";
+import { DOC_RAG_SERVICES, serviceStrategy, type DocRagService } from "../services";
+import { podsAtWorst, type Replacement } from "../footprint";
 import { CHARTS, localChart, type Chart } from "../charts";
 import { isQuantity, quantityValue } from "../quantity";
 import { dnsLabel, exceeds } from "./primitives";
@@ -236,8 +237,8 @@ type Keys = typeof CONFIG_KEYS;
 type Problem = (path: PropertyKey[], input: unknown, message: string) => void;
 type ParsedKeys = Pick<
   { [K in keyof Keys]: z.output<Keys[K]["schema"]> },
-  "namespaces" | "services" | "postgres" | "valkey" | "qdrant"
->;
+  "environment" | "namespaces" | "services" | "postgres" | "valkey" | "qdrant"
+> & { review?: unknown };
 
 /**
  * What the API server and the quota would refuse at deploy time, refused here: a container limit
@@ -266,7 +267,7 @@ function fitsNamespaces(
 
   // What the program itself runs in a namespace, pods × their resources: a quota below it can never hold them.
   const application = DOC_RAG_SERVICES.map((svc) => ({
-    pods: cfg.services[svc].maxReplicas + 1, // each autoscaler's maximum plus one surge pod
+    pods: podsAtWorst(cfg.services[svc].maxReplicas, serviceReplacement(cfg, svc)),
     resources: cfg.services[svc].resources,
   }));
   const data = [
@@ -277,7 +278,7 @@ function fitsNamespaces(
   holds(
     "application",
     application,
-    "what the services run at full scale-out (each autoscaler's maximum plus one surge pod)",
+    "what the services run at a release's worst moment at full scale-out (each autoscaler's maximum plus its 25% surge, twice it for a blue-green or a routed canary)",
     "raise it or lower services.<name>.maxReplicas",
   );
   holds(
@@ -326,6 +327,13 @@ function fitsNamespaces(
       );
     }
   }
+}
+
+/** How a service's pods are replaced on a release, from its strategy: the api's canary is routed, but in review stacks. */
+function serviceReplacement(cfg: ParsedKeys, svc: DocRagService): Replacement {
+  const strategy = serviceStrategy(cfg.environment, svc);
+  if (strategy === "blueGreen") return "blueGreen";
+  return strategy === "canary" && svc === "api" && !cfg.review ? "routedCanary" : "surge";
 }
 
 /** A total in base units, as a reader would write it: CPUs, or GiB of memory. */

@@ -10,7 +10,7 @@ import { PROMETHEUS_PORT, prometheusUrl } from "../observability/metrics";
 import { PROMETHEUS_PODS, scrapedByPrometheus } from "../platform/prometheusAccess";
 import { COLLECTOR_PODS, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../observability/tracing";
 import { toEndpoint, trafficRules } from "../platform/networkPolicy";
-import { CALLS, DATA_USE, DOC_RAG_SERVICES, type DataService, type DocRagService } from "../services";
+import { CALLS, DATA_USE, DOC_RAG_SERVICES, serviceStrategy, type DataService, type DocRagService } from "../services";
 import { metricsAdapter } from "./autoscaling";
 import { APP_CONFIG, HTTP_PORT, tracingEnv } from "./podTemplate";
 import { Edge } from "./edge";
@@ -128,10 +128,7 @@ export class Delivery extends pulumi.ComponentResource {
           },
         ]
       : [];
-    const strategyOf = (svc: DocRagService): Strategy => {
-      if (!progressive) return "deployment";
-      return svc === "api" && production ? "blueGreen" : "canary";
-    };
+    const strategyOf = (svc: DocRagService): Strategy => serviceStrategy(args.environment, svc);
     this.services = Object.fromEntries(
       DOC_RAG_SERVICES.map((svc) => {
         const callers = DOC_RAG_SERVICES.filter((caller) => CALLS[caller].includes(svc));
