@@ -202,3 +202,43 @@ describe("npm run flows", () => {
     assert.ok(spawnSync("dot", ["-V"]).status === 0);
   });
 });
+
+describe("network flows with every egress purpose narrowed to a single address", () => {
+  /** Each purpose of doc-rag:egress at one address of its own, on its default ports. */
+  const narrowed = (stack: string) => {
+    const purposes = Object.keys(modelConfigFor(PROJECT_ROOT, stack).egress);
+    const egress = Object.fromEntries(purposes.map((p, i) => [p, { cidrs: [`203.0.113.${i + 1}/32`] }]));
+    return `doc-rag:egress=${JSON.stringify(egress)}`;
+  };
+  for (const stack of STACKS) {
+    it(`${stack}: every flow it needs stays open${stack === "production" ? ", the charts' included" : ""}`, async () => {
+      const override = narrowed(stack);
+      const run = await runStack(stack, { ...options(stack), overrides: [override] });
+      assert.equal(run.error, undefined, run.error?.message);
+      const chartNamespaces = ofType(run, HELM_RELEASE).map((r) => String(r.inputs["namespace"]));
+      const extra = stack === "production" ? CHART_OBJECTS : [];
+      const report = analyzeFlows(
+        buildModel([...programObjects(run), ...extra], modelConfigFor(PROJECT_ROOT, stack, [override]), {
+          chartNamespaces,
+        }),
+      );
+      assert.deepEqual(blocked(report), []);
+      if (stack !== "production") return;
+      // The controller's plugin download is required, and open only by its own purpose: without that
+      // policy, a kubernetesApi narrowed to the API server no longer carries it.
+      const download = /^doc-rag-prod-delivery\/argo-rollouts → outside:rolloutsPlugin:443$/;
+      assert.ok(report.required.some((f) => download.test(`${f.from} → ${f.to}:${f.port}`) && f.allowed));
+      const withoutPurpose = analyzeFlows(
+        buildModel(
+          [...programObjects(run), ...extra].filter((p) => p.object.metadata.name !== "argo-rollouts-to-plugin-source"),
+          modelConfigFor(PROJECT_ROOT, stack, [override]),
+          { chartNamespaces },
+        ),
+      );
+      assert.deepEqual(
+        blocked(withoutPurpose).filter((l) => download.test(l)),
+        ["doc-rag-prod-delivery/argo-rollouts → outside:rolloutsPlugin:443"],
+      );
+    });
+  }
+});

@@ -14,6 +14,7 @@ import {
   type StackRun,
   type Values,
 } from "./harness";
+import { captureConsole } from "./harness/console";
 import { runTool, runToolOn, writeFiles } from "./harness/tools";
 import { CHART_DATA, chartDataDir, chartDefaults, mergedValues } from "../lib/chartData";
 import { falcoDefinitions, falcoReferences, readFalcoRules } from "./harness/falco";
@@ -788,7 +789,7 @@ describe("observability: runtime security", () => {
     }
   });
 
-  it("lets falcoctl fetch the stable rules and the container plugin Falco starts with, over HTTPS only", function () {
+  it("lets falcoctl fetch the stable rules and the container plugin Falco starts with, over HTTPS only", async function () {
     const policy = find(
       production,
       "kubernetes:networking.k8s.io/v1:NetworkPolicy",
@@ -800,18 +801,32 @@ describe("observability: runtime security", () => {
     ]);
     const dir = chartDataDir(CHARTS.falco);
     if (!dir) return this.skip();
-    // What the chart at the pinned version does with our values: falcoctl installs and follows the
-    // rules, and the container plugin is installed from its OCI reference.
+    // What the chart at the pinned version does with our values: falcoctl installs the rules at start
+    // (following them upstream only in dev), and the container plugin comes from its OCI reference.
     const values = find(production, HELM, "observability-falco").inputs["values"] as Values;
     const merged = mergedValues(chartDefaults(dir), values) as Values;
     assert.equal(merged["falcoctl"].artifact.install.enabled, true);
-    assert.equal(merged["falcoctl"].artifact.follow.enabled, true);
+    assert.equal(merged["falcoctl"].artifact.follow.enabled, false);
+    const devValues = find(await runStack("dev"), HELM, "observability-falco").inputs["values"] as Values;
+    assert.equal((mergedValues(chartDefaults(dir), devValues) as Values)["falcoctl"].artifact.follow.enabled, true);
     assert.ok(merged["falcoctl"].config.artifact.install.refs.some((r: string) => r.startsWith("falco-rules:")));
     assert.equal(merged["collectors"].containerEngine.enabled, true);
     assert.match(
       merged["collectors"].containerEngine.pluginRef,
       /^ghcr\.io\/falcosecurity\/plugins\/plugin\/container:/,
     );
+  });
+
+  it("follows Falco's artifacts upstream in staging or production only when the stack says so, and warns", async () => {
+    const follow = (run: StackRun) =>
+      (find(run, HELM, "observability-falco").inputs["values"] as Values)["falcoctl"].artifact.follow.enabled;
+    assert.equal(follow(production), false);
+    const chosen = await captureConsole(async () => {
+      const run = await runStack("production", { overrides: ["doc-rag:observability.followFalcoArtifacts=true"] });
+      assert.equal(follow(run), true);
+      return 0;
+    });
+    assert.match(chosen.stderr + chosen.stdout, /followFalcoArtifacts is true in production: .*without a commit/);
   });
 
   it("uses only macros and lists that the stable rules of the installed falco-rules or its own file define", function () {

@@ -152,7 +152,7 @@ export const CONFIG_KEYS = {
   egress: key(
     "object",
     egressSchema.prefault({}),
-    "Addresses outside the cluster that pods may reach, by purpose: {kubernetesApi, vault, objectStore, nodes, alerting, logs, acme, gatewayAddress (the Gateway's public address, for cert-manager's HTTP-01 self-check), artifacts (Falco's rules and plugins)}: {cidrs, ports}. Default: any address, on the purpose's ports only.",
+    "Addresses outside the cluster that pods may reach, by purpose: {kubernetesApi, vault, objectStore, nodes, alerting, logs, acme, gatewayAddress (the Gateway's public address, for cert-manager's HTTP-01 self-check), artifacts (Falco's rules and plugins), rolloutsPlugin (the Argo Rollouts controller's traffic-router plugin download)}: {cidrs, ports}. Default: any address, on the purpose's ports only.",
   ),
   vault: key(
     "object",
@@ -179,7 +179,7 @@ export const CONFIG_KEYS = {
   observability: key(
     "object",
     observabilitySchema.prefault({}),
-    "Metrics, alerting, tracing and logs: {runbookBaseUrl, chatChannel, prometheus: {replicas, retention, storageSize, resources}, alertmanager: {replicas, storageSize}, tracing: {collectorReplicas, retention, storageSize}, logs: {host, port, tls, credentialsSecret}}.",
+    "Metrics, alerting, tracing and logs: {runbookBaseUrl, chatChannel, prometheus: {replicas, retention, storageSize, resources}, alertmanager: {replicas, storageSize}, followFalcoArtifacts (falcoctl follows rules and plugins upstream; default only in dev), tracing: {collectorReplicas, retention, storageSize}, logs: {host, port, tls, credentialsSecret}}.",
   ),
   services: key(
     "object",

@@ -23,6 +23,11 @@ export const observabilitySchema = strictObject({
     }),
   }).prefault({}),
   alertmanager: strictObject({ replicas, storageSize: positiveQuantity.default("1Gi") }).prefault({}),
+  /**
+   * Whether Falco's falcoctl sidecar follows its rules and plugins upstream, installing updates
+   * without a commit here. Unset: only in dev; setting it in staging or production is warned about.
+   */
+  followFalcoArtifacts: z.boolean({ error: "must be true or false" }).optional(),
   tracing: strictObject({
     collectorReplicas: replicas,
     /** Jaeger keeps spans on its own volume (Badger) for this long. */

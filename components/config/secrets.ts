@@ -48,9 +48,12 @@ export const egressSchema = strictObject({
   // The Gateway's public address (its load balancer): cert-manager's HTTP-01 self-check fetches
   // the challenge from it on port 80 before it asks Let's Encrypt to.
   gatewayAddress: endpoint([80]),
-  // Where Falco's falcoctl downloads its rules and plugins at start and follows their updates:
-  // the falcosecurity index (falcosecurity.github.io) and the OCI registry (ghcr.io).
+  // Where Falco's falcoctl downloads its rules and plugins at start (and follows their updates
+  // where a stack lets it): the falcosecurity index (falcosecurity.github.io) and the OCI registry (ghcr.io).
   artifacts: endpoint([443]),
+  // Where the Argo Rollouts controller downloads its Gateway API traffic-router plugin at start:
+  // GitHub's release downloads (github.com, then objects.githubusercontent.com).
+  rolloutsPlugin: endpoint([443]),
 });
 
 export type VaultConfig = z.output<typeof vaultSchema>;

@@ -206,6 +206,14 @@ export class Delivery extends pulumi.ComponentResource {
       podLabels: {},
       ...toEndpoint(args.egress.kubernetesApi),
     });
+    if (progressive)
+      // The controller fetches its traffic-router plugin at start: a purpose of its own, so narrowing
+      // kubernetesApi to the API server leaves the download open.
+      rule("rollouts-to-plugin-source", {
+        name: "argo-rollouts-to-plugin-source",
+        podLabels: { "app.kubernetes.io/name": "argo-rollouts" },
+        ...toEndpoint(args.egress.rolloutsPlugin),
+      });
     rule("to-prometheus", {
       name: "delivery-to-prometheus",
       podLabels: {},

@@ -170,10 +170,17 @@ export class Observability extends pulumi.ComponentResource {
     );
     this.tracingEndpoint = tracing.endpoint;
     const agents = { parent: this, dependsOn: [args.monitoringCrds] };
-    runtimeSecurity(`${name}-falco`, { namespace: ns.nodeAgents, chartsDir: args.chartsDir }, agents);
+    const followArtifacts = args.config.followFalcoArtifacts ?? args.environment === "dev";
+    if (followArtifacts && args.environment !== "dev")
+      void pulumi.log.warn(
+        `doc-rag:observability.followFalcoArtifacts is true in ${args.environment}: Falco's rules and plugins follow upstream and change without a commit here`,
+        this,
+      );
+    runtimeSecurity(`${name}-falco`, { namespace: ns.nodeAgents, chartsDir: args.chartsDir, followArtifacts }, agents);
     const agentRule = trafficRules(this, `${name}-agents`, ns.nodeAgents, labels);
     // Falco starts with the stable rules and the container plugin that falcoctl (its init
-    // container) downloads, and its sidecar follows their updates: HTTPS to the index and registry.
+    // container) downloads (and, where the stack lets it, its sidecar follows their updates):
+    // HTTPS to the index and registry.
     agentRule("falco-to-artifacts", {
       name: "falco-to-artifacts",
       podLabels: { "app.kubernetes.io/name": "falco" },

@@ -84,11 +84,12 @@ export const FALCO_METRICS_PORT = 8765;
 /**
  * Falco (chart values read at 9.1.0) on every node with the modern eBPF probe in its
  * least-privileged mode (capabilities, not a privileged container), the Doc-RAG rules
- * beside the default ones, JSON output (shipped by Fluent Bit) and metrics.
+ * beside the default ones, JSON output (shipped by Fluent Bit) and metrics; falcoctl's follow
+ * sidecar only with `followArtifacts`.
  */
 export function runtimeSecurity(
   resourceName: string,
-  args: { namespace: pulumi.Input<string> } & ChartSource,
+  args: { namespace: pulumi.Input<string>; followArtifacts: boolean } & ChartSource,
   opts: pulumi.CustomResourceOptions,
 ) {
   return pinnedRelease(
@@ -105,6 +106,9 @@ export function runtimeSecurity(
         falco: { json_output: true },
         tty: true,
         falcosidekick: { enabled: false },
+        // falcoctl installs the rules and plugins at start; following them upstream would change
+        // what runs without a commit, so the sidecar runs only where the stack asks for it.
+        falcoctl: { artifact: { follow: { enabled: args.followArtifacts } } },
         metrics: { enabled: true },
         serviceMonitor: { create: true },
         resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },

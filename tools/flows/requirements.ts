@@ -59,6 +59,7 @@ export function requiredFlows(model: FlowModel): { required: Requirement[]; prob
   const podSpec = (o: KubeObject): Spec =>
     (podTemplateOf(typeToken(o.apiVersion, o.kind), o as KubernetesProps)?.spec ?? {}) as Spec;
   const containers = (o: KubeObject): Spec[] => (podSpec(o)["containers"] ?? []) as Spec[];
+  const initContainers = (o: KubeObject): Spec[] => (podSpec(o)["initContainers"] ?? []) as Spec[];
 
   const image = (pattern: RegExp) => (o: KubeObject) => containers(o).some((c) => pattern.test(String(c["image"])));
   const args = (o: KubeObject) =>
@@ -374,8 +375,14 @@ export function requiredFlows(model: FlowModel): { required: Requirement[]; prob
         port.port,
       );
 
-  const falcoctl = podsOf((o) => containers(o).some((c) => c["name"] === "falcoctl-artifact-follow"));
-  toOutside("egress", "falcoctl artifact follow", falcoctl, model.outside.artifacts);
+  // What pods fetch at run time, each from the address its own purpose names.
+  const falcoctl = podsOf((o) =>
+    [...containers(o), ...initContainers(o)].some((c) => String(c["name"]).startsWith("falcoctl-artifact-")),
+  );
+  toOutside("egress", "falcoctl artifact install and follow", falcoctl, model.outside.artifacts);
+  // The chart names the controller's container argo-rollouts (its dashboard's is argo-rollouts-dashboard).
+  const rollouts = podsOf((o) => containers(o).some((c) => c["name"] === "argo-rollouts"));
+  toOutside("egress", "Argo Rollouts traffic-router plugin download", rollouts, model.outside.rolloutsPlugin);
 
   return { required: dedupe(required), problems };
 }
