@@ -9,6 +9,7 @@ import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import { parse } from "yaml";
 import { kubernetesDocuments } from "./kubernetesYaml";
+import { readsValue, templateReads } from "./chartTemplates";
 import { chartVersionDir, type Chart } from "../components/charts";
 import { PROJECT_ROOT } from "./paths";
 
@@ -139,6 +140,50 @@ function commentedKeys(dir: string): Set<string> {
  * values.schema.json, and not under a free-form path.
  */
 export function deadValuePaths(values: Values, dir: string): string[] {
+  if (fs.existsSync(path.join(dir, "templates"))) return deadByTemplates(values, dir);
+  return deadByValuesFile(values, dir);
+}
+
+/**
+ * With the chart's templates at hand (the chart cache the render gate uses): a key is live where a
+ * template reads it, where something reads it whole above it (lib/chartTemplates.ts), where the
+ * values schema declares it, or where Chart.yaml makes a dependency depend on it; `global` is
+ * Helm's own. Every other key is dead, whatever its name.
+ */
+function deadByTemplates(values: Values, dir: string): string[] {
+  const reads = templateReads(dir);
+  const meta = (parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) ?? {}) as {
+    dependencies?: { condition?: string }[];
+  };
+  for (const d of meta.dependencies ?? [])
+    for (const condition of (d.condition ?? "").split(",").filter(Boolean))
+      reads.exact.push(condition.trim().split("."));
+  reads.whole.push(["global"]);
+  const schemaFile = path.join(dir, "values.schema.json");
+  const schema = fs.existsSync(schemaFile)
+    ? (JSON.parse(fs.readFileSync(schemaFile, "utf8")) as SchemaNode)
+    : undefined;
+  const dead: string[] = [];
+  const walk = (value: Values, node: SchemaNode | "any" | undefined, at: string[]) => {
+    for (const [key, child] of Object.entries(value)) {
+      const here = [...at, key];
+      const read = readsValue(reads, here);
+      const declared = node === "any" ? "any" : schemaAllows(node, key);
+      if (read === "read" || declared === "any") continue;
+      if (read === "unread" && !declared) dead.push(here.join("."));
+      else if (isMap(child)) walk(child, declared, here);
+    }
+  };
+  walk(values, schema, []);
+  return dead;
+}
+
+/**
+ * With only the chart's values.yaml and schema (../shared/charts): a key is live where values.yaml
+ * (or a subchart's) has it, documents it as a commented-out example, the schema declares it, or it
+ * lies below a free-form path of FREE_FORM_VALUES.
+ */
+function deadByValuesFile(values: Values, dir: string): string[] {
   const defaults = chartDefaults(dir);
   const documented = commentedKeys(dir);
   const schemaFile = path.join(dir, "values.schema.json");
