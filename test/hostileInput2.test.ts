@@ -245,6 +245,9 @@ const CASES: Case[] = [
   },
   // Template languages: a value is text there, or refused.
   config("doc-rag:observability.chatChannel=#{{ .Status }}", ["observability.chatChannel", "channel name"]),
+  // Values kube-prometheus-stack 88.4.0 passes through tpl (externalLabels, storageClassName): no template syntax.
+  config("doc-rag:clusterName={{ .Release.Name }}", ["doc-rag:clusterName", "DNS label"]),
+  config("doc-rag:storageClass={{ .Values.x }}", ["doc-rag:storageClass", "DNS label"]),
   {
     title: "Go-template syntax in the runbook URL is printed, never run",
     tool: "plan",
