@@ -66,7 +66,8 @@ export class ValkeyCache extends pulumi.ComponentResource {
             runAsGroup: VALKEY_USER,
           },
           securityContext: container,
-          readinessProbe: { enabled: true },
+          // No probe settings: the chart at 0.9.4 writes Valkey's startup and liveness probes itself
+          // (valkey-cli ping) and reads no probe value; a `readinessProbe` here never took effect.
           podDisruptionBudget: { enabled: replicated, maxUnavailable: 1 },
           metrics: {
             enabled: true,
