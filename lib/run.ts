@@ -153,10 +153,14 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
     });
 }
 
-/** Forgets the project's own modules, so the next import evaluates the program afresh. */
+/**
+ * Forgets the program's modules (its index and components/), so the next import evaluates the
+ * program afresh. The engine, the tools and the tests stay loaded: one recorded-run cache for all.
+ */
 function forgetProgram(root: string): void {
+  const program = [path.join(root, "index."), path.join(root, "components") + path.sep];
   for (const id of Object.keys(require.cache)) {
-    if (id.startsWith(root + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`)) {
+    if (program.some((p) => id.startsWith(p)) && !id.includes(`${path.sep}node_modules${path.sep}`)) {
       // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- require.cache is keyed by path
       delete require.cache[id];
     }

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../lib/paths";
+import { withoutCoverage } from "./harness/tools";
 
 /** Every npm script that runs a tool: `npm run <script>` → `node tools/launch.cjs <tool>`. */
 const scripts = Object.entries(
@@ -19,6 +20,7 @@ describe("the command-line tools answer --help", () => {
     it(`npm run ${script} -- --help prints its usage first, runs nothing, exits 0`, () => {
       const result = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "tools", "launch.cjs"), tool, "--help"], {
         encoding: "utf8",
+        env: withoutCoverage(),
       });
       assert.equal(result.status, 0, result.stderr);
       assert.ok(result.stdout.startsWith(`npm run ${script}`), result.stdout.slice(0, 200));

