@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { minimatch } from "minimatch";
 import { parse } from "yaml";
 import { PIPELINE, RELEASE, releaseEnvironmentName, requiredChecks } from "../components/governance/pipeline";
+import { GITHUB_ACTIONS_APP_ID } from "../components/governance/github";
 import { workflowFiles } from "../components/governance/workflows";
 import type { RulesetProps } from "../policies/github";
 import {
@@ -175,7 +176,10 @@ describe("governance: the repository and its rulesets", () => {
   it("requires exactly the checks of the pipeline jobs that gate merging, each naming a job that exists", () => {
     const required = (ruleset(runs.production, "main").rules?.requiredStatusChecks?.requiredChecks ?? []) as {
       context: string;
+      integrationId?: number;
     }[];
+    // Each check only counts when the GitHub Actions app posts it.
+    assert.ok(required.every((c) => c.integrationId === GITHUB_ACTIONS_APP_ID));
     assert.deepEqual(
       required.map((c) => c.context),
       requiredChecks(),

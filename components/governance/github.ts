@@ -5,6 +5,9 @@ import { deploymentSources, RELEASE, requiredChecks } from "./pipeline";
 import { workflowFiles } from "./workflows";
 import { keepData } from "../protection";
 
+/** The GitHub Actions app's id: the one integration whose checks the rulesets accept. */
+export const GITHUB_ACTIONS_APP_ID = 15368;
+
 export interface GitHubGovernanceArgs {
   environment: Exclude<Environment, "dev">;
   config: GithubConfig & { manageRepository: boolean };
@@ -186,7 +189,9 @@ export class GitHubGovernance extends pulumi.ComponentResource {
             },
             requiredStatusChecks: {
               strictRequiredStatusChecksPolicy: true,
-              requiredChecks: this.requiredChecks.map((context) => ({ context })),
+              // Pinned to the GitHub Actions app: no other actor with status write access can post a
+              // passing check of the same name.
+              requiredChecks: this.requiredChecks.map((context) => ({ context, integrationId: GITHUB_ACTIONS_APP_ID })),
             },
           },
         },
