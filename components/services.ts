@@ -38,3 +38,6 @@ export function serviceStrategy(environment: string, svc: DocRagService): "deplo
   if (environment === "dev") return "deployment";
   return svc === "api" && environment === "production" ? "blueGreen" : "canary";
 }
+
+/** Whether a service takes outside traffic through the Gateway's HTTPRoute: the api, but not on a shared cluster (review stacks). */
+export const routedByGateway = (svc: DocRagService, sharedCluster: boolean): boolean => svc === "api" && !sharedCluster;

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isNode, parseDocument, visit } from "yaml";
-import { escPlaceholder, escProvides, isSecureValue, offlinePlaceholder, offlineValue } from "../components/config";
+import { escPlaceholders, isSecureValue, offlinePlaceholder, offlineValue } from "../components/config";
 
 export interface StackConfigInput {
   project: string;
@@ -229,13 +229,10 @@ export function readStackConfig(root: string, stack: string): StackConfigInput {
     }
   }
   // What the imported ESC environments hold (the release, the alert receivers) is out of reach here.
-  for (const provided of environments.flatMap((e) => escProvides(e, stack))) {
-    const key = `${project}:${provided.key}`;
+  for (const { key, secret, value } of environments.flatMap((e) => escPlaceholders(e, stack))) {
     if (config[key] !== undefined) continue;
-    if (provided.secret) {
-      config[key] = secretPlaceholder(key);
-      secretKeys.push(key);
-    } else config[key] = encode(escPlaceholder(provided.key), key);
+    config[key] = encode(value, key);
+    if (secret) secretKeys.push(key);
   }
   return { project, config, secretKeys, environments };
 }

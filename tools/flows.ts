@@ -17,7 +17,7 @@ import { buildModel } from "./flows/model";
 import { analyzeFlows, flowFiles, flowMatrix, modelConfigFor, type FlowReport } from "./flows/report";
 import { defaultChartsDir } from "../lib/helm";
 import { programObjects, renderStack } from "./render";
-import { checkOut, outDirOf, OutDir } from "./outDir";
+import { checkOut, outDirOf, writeOut } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
 
 const USAGE = "usage: npm run flows -- <stack> [--charts DIR | --own] [--out DIR] [--json] [--config key=value ...]";
@@ -53,12 +53,7 @@ export async function main(argv: string[]): Promise<number> {
       const chartNamespaces = ofType(run, HELM_RELEASE).map((r) => String(r.inputs["namespace"]));
       report = analyzeFlows(buildModel(placed, modelConfig, { chartNamespaces }));
     }
-    const dir = OutDir.open(out, "flows");
-    try {
-      dir.writeAll(flowFiles(stack, report));
-    } finally {
-      dir.close();
-    }
+    writeOut(out, "flows", flowFiles(stack, report));
   } catch (err) {
     console.error((err as Error).message);
     return 1;

@@ -134,7 +134,7 @@ const alive = (pid: number) => {
 };
 
 /** One tool's run in one --out directory: locked, cleared of its last run, written file by file. */
-export class OutDir {
+class OutDir {
   private closed = false;
   private constructor(
     readonly dir: string,
@@ -192,11 +192,6 @@ export class OutDir {
     const mine = [...(record[this.tool] ?? []), ...placed.map(([file]) => file)];
     this.saveRecord({ ...record, [this.tool]: [...new Set(mine)].sort() });
     return placed.map(([file, text]) => this.writeWhole(file, text));
-  }
-
-  /** Writes one file (a path relative to the directory) whole, recorded first. */
-  write(file: string, text: string): string {
-    return this.writeAll([[file, text]]).join();
   }
 
   /** Releases the lock; what was written stays. */
@@ -285,5 +280,18 @@ function readRecord(dir: string): Record<string, string[]> {
     );
   } catch {
     return {};
+  }
+}
+
+/**
+ * Writes a tool's files (paths relative to `out`) into --out: takes the directory's lock, removes what
+ * the tool wrote there last, records and writes each file whole, and releases the lock.
+ */
+export function writeOut(out: string, tool: string, files: readonly (readonly [string, string])[]): string[] {
+  const dir = OutDir.open(out, tool);
+  try {
+    return dir.writeAll(files);
+  } finally {
+    dir.close();
   }
 }

@@ -10,7 +10,7 @@
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { checkOut, outDirOf, OutDir } from "./outDir";
+import { checkOut, outDirOf, writeOut } from "./outDir";
 import { stringify } from "yaml";
 import { PACK_NAME, policies } from "../policies/pack";
 import { parseConfig } from "../components/config";
@@ -96,8 +96,8 @@ export function countByType(run: StackRun): [string, number][] {
   return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
-/** Writes DIR/resources.json and DIR/manifests/<namespace>/<kind>-<name>.yaml. */
-export function writePlan(run: StackRun, out: OutDir): string[] {
+/** DIR/resources.json and DIR/manifests/<namespace>/<kind>-<name>.yaml, as files for --out. */
+export function planFiles(run: StackRun): [string, string][] {
   const files: [string, string][] = [["resources.json", JSON.stringify(redactSecrets(run.resources), null, 2) + "\n"]];
   for (const { object } of kubernetesObjects(run)) {
     const namespace = object.metadata.namespace ?? "_cluster";
@@ -106,7 +106,7 @@ export function writePlan(run: StackRun, out: OutDir): string[] {
       stringify(redactSecrets(object), { sortMapEntries: true }),
     ]);
   }
-  return out.writeAll(files);
+  return files;
 }
 
 /** The pack's run over the plan with the stack's policy config. */
@@ -157,16 +157,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   // The pack runs before anything is written: a stack without its policy config writes nothing.
   let policy: Awaited<ReturnType<typeof policyReport>>;
-  let written: string[];
+  let files: [string, string][];
   try {
     policy = await policyReport(run);
-    const out = OutDir.open(args.out, "plan");
-    try {
-      written = writePlan(run, out);
-      out.write("policy-report.json", JSON.stringify(policy, null, 2) + "\n");
-    } finally {
-      out.close();
-    }
+    files = planFiles(run);
+    writeOut(args.out, "plan", [...files, ["policy-report.json", JSON.stringify(policy, null, 2) + "\n"]]);
   } catch (err) {
     console.error((err as Error).message);
     return 1;
@@ -194,7 +189,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const v of policy.violations) console.log(`  ${v.enforcementLevel}  ${v.policy}  ${v.name}: ${v.message}`);
   const shown = (file: string) => path.relative(process.cwd(), path.join(args.out, file));
   console.log(
-    `\nWrote ${shown("resources.json")}, ${shown("policy-report.json")} and ${written.length - 1} manifests under ${shown("manifests")}/`,
+    `\nWrote ${shown("resources.json")}, ${shown("policy-report.json")} and ${files.length - 1} manifests under ${shown("manifests")}/`,
   );
   return status;
 }

@@ -25,7 +25,7 @@ import { deadValuePaths } from "../lib/chartData";
 import { buildModel, type ModelConfig } from "./flows/model";
 import { analyzeFlows, flowFiles, flowFindings, modelConfigFor, type FlowReport } from "./flows/report";
 import { defaultChartsDir, helmBinary } from "../lib/helm";
-import { checkOut, outDirOf, OutDir } from "./outDir";
+import { checkOut, outDirOf, writeOut } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
 import type { KubeObject, Placed } from "../lib/placed";
 import {
@@ -290,12 +290,7 @@ export async function main(argv: string[]): Promise<number> {
     const modelConfig = modelConfigFor(PROJECT_ROOT, stack, args.config);
     const result = await renderStack(run, args.charts ?? defaultChartsDir(), out, modelConfig);
     report = result.report;
-    const dir = OutDir.open(out, "render");
-    try {
-      dir.writeAll(result.files);
-    } finally {
-      dir.close();
-    }
+    writeOut(out, "render", result.files);
   } catch (err) {
     console.error((err as Error).message);
     return 1;

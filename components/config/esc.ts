@@ -5,7 +5,6 @@
  * workflow) and the alert receivers (`doc-rag/<stack>-alerting`, the on-call team's webhooks,
  * kept out of the repository).
  */
-import { placeholderRelease } from "./delivery";
 import { PROJECT } from "./names";
 
 export interface ProvidedKey {
@@ -47,9 +46,4 @@ export function escEnvironments(stack: string): { name: string; holds: string }[
 /** The keys an imported environment provides for `stack`; none for an environment this program does not know. */
 export function escProvides(environment: string, stack: string): ProvidedKey[] {
   return PROVIDES.find((p) => environment === `${PROJECT}/${escEnvironmentName(stack, p.suffix)}`)?.keys ?? [];
-}
-
-/** The placeholder a provided key takes offline (a secret's declared placeholder comes from the config schema). */
-export function escPlaceholder(key: string): unknown {
-  return key === "release" ? placeholderRelease() : undefined;
 }

@@ -10,10 +10,10 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ENVIRONMENTS, MIN_KUBERNETES_MINOR, NAMESPACE_ROLES, PROJECT, type NamespaceRole } from "./names";
 import { postgresSchema, qdrantSchema, valkeySchema } from "./data";
-import { deliverySchema, releaseSchema, servicesSchema, withRelease } from "./delivery";
+import { deliverySchema, placeholderRelease, releaseSchema, servicesSchema, withRelease } from "./delivery";
 import { environmentSecretsSchema, githubSchema } from "./governance";
 import { clusterDnsSchema, namespacesSchema } from "./namespaces";
-import { DOC_RAG_SERVICES, serviceStrategy, type DocRagService } from "../services";
+import { DOC_RAG_SERVICES, routedByGateway, serviceStrategy, type DocRagService } from "../services";
 import { podsAtWorst, type Replacement } from "../footprint";
 import { CHARTS, localChart, type Chart } from "../charts";
 import { isQuantity, quantityValue } from "../quantity";
@@ -22,6 +22,7 @@ import { describeValue, formatIssue, keyPath, SECRET_VALUE } from "./problems";
 import { observabilitySchema, receiverUrl } from "./observability";
 import { REVIEW_ROLES, reviewNamespaceName, reviewSchema } from "./review";
 import { egressSchema, vaultSchema } from "./secrets";
+import { escProvides } from "./esc";
 import { conceal, concealConfigSecrets, secretConfigTexts } from "./secretValues";
 
 export * from "./names";
@@ -31,7 +32,7 @@ export type { EgressConfig, Endpoint, VaultConfig } from "./secrets";
 export type { ObservabilityConfig } from "./observability";
 export type { DeliveryConfig, ReleaseConfig, ServiceConfig, ServicesConfig } from "./delivery";
 export { placeholderRelease } from "./delivery";
-export { escEnvironmentName, escEnvironments, escPlaceholder, escProvides } from "./esc";
+export { escEnvironmentName, escEnvironments, escProvides } from "./esc";
 export type { GithubConfig } from "./governance";
 export type { ReviewConfig } from "./review";
 export { REVIEW_ROLES, reviewId } from "./review";
@@ -333,7 +334,7 @@ function fitsNamespaces(
 function serviceReplacement(cfg: ParsedKeys, svc: DocRagService): Replacement {
   const strategy = serviceStrategy(cfg.environment, svc);
   if (strategy === "blueGreen") return "blueGreen";
-  return strategy === "canary" && svc === "api" && !cfg.review ? "routedCanary" : "surge";
+  return strategy === "canary" && routedByGateway(svc, !!cfg.review) ? "routedCanary" : "surge";
 }
 
 /** A total in base units, as a reader would write it: CPUs, or GiB of memory. */
@@ -481,6 +482,25 @@ export function offlinePlaceholder(fullKey: string, path: readonly string[] = []
   const declared = namespace === PROJECT ? declaredKey(name) : undefined;
   if (path.length === 0 && declared?.placeholder !== undefined) return declared.placeholder;
   return `placeholder-secret-for-${[fullKey, ...path].join(".")}`;
+}
+
+/**
+ * What an imported ESC environment would provide for `stack`, as offline tools stand in for it: each
+ * full key, whether Pulumi holds it secret, and its placeholder (the placeholder release; a secret
+ * key's declared placeholder).
+ */
+export function escPlaceholders(
+  environment: string,
+  stack: string,
+): { key: string; secret: boolean; value: unknown }[] {
+  return escProvides(environment, stack).map(({ key, secret }) => {
+    const full = `${PROJECT}:${key}`;
+    return {
+      key: full,
+      secret,
+      value: secret ? offlinePlaceholder(full) : key === "release" ? placeholderRelease() : undefined,
+    };
+  });
 }
 
 /** Shapes a secret may have where its key is not declared secret (an e-mail, a URL, a host name). */

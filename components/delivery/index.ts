@@ -10,7 +10,15 @@ import { PROMETHEUS_PORT, prometheusUrl } from "../observability/metrics";
 import { PROMETHEUS_PODS, scrapedByPrometheus } from "../platform/prometheusAccess";
 import { COLLECTOR_PODS, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../observability/tracing";
 import { toEndpoint, trafficRules } from "../platform/networkPolicy";
-import { CALLS, DATA_USE, DOC_RAG_SERVICES, serviceStrategy, type DataService, type DocRagService } from "../services";
+import {
+  CALLS,
+  DATA_USE,
+  DOC_RAG_SERVICES,
+  routedByGateway,
+  serviceStrategy,
+  type DataService,
+  type DocRagService,
+} from "../services";
 import { metricsAdapter } from "./autoscaling";
 import { APP_CONFIG, HTTP_PORT, tracingEnv } from "./podTemplate";
 import { Edge } from "./edge";
@@ -143,7 +151,7 @@ export class Delivery extends pulumi.ComponentResource {
             labels: standardLabels(svc, args.environment),
             spreadByHost: production,
             tracingEndpoint: args.tracingEndpoint,
-            ...(svc === "api" && !shared ? { httpRoute: "api" } : {}),
+            ...(routedByGateway(svc, shared) ? { httpRoute: "api" } : {}),
             // The api takes outside traffic from the gateway's proxies only; none on a shared cluster.
             callers: svc === "api" ? (shared ? [] : [{ namespace: ns.gateway }]) : callers,
             destinations: [

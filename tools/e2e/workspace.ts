@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { kubernetesDocuments } from "../../lib/kubernetesYaml";
 import { CHARTS, chartVersionDir, type Chart } from "../../components/charts";
-import { escPlaceholder, escProvides, offlinePlaceholder, PROJECT } from "../../components/config";
+import { escPlaceholders } from "../../components/config";
 import { CHART_DATA, chartDataDir } from "../../lib/chartData";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { run } from "./process";
@@ -60,15 +60,14 @@ export function prepareStackFile(
     doc.delete("environment");
     changes.push(`ESC imports ${JSON.stringify(environments.environment)} removed (a local backend has no ESC)`);
     for (const environment of environments.environment.map(String))
-      for (const provided of escProvides(environment, stack)) {
-        const key = `${PROJECT}:${provided.key}`;
+      for (const { key, secret, value } of escPlaceholders(environment, stack)) {
         if (doc.hasIn(["config", key])) continue;
-        if (provided.secret) {
+        if (secret) {
           // Set with --secret once the stack exists, as the environment would hold it.
-          secrets.push([key, String(offlinePlaceholder(key))]);
+          secrets.push([key, String(value)]);
           changes.push(`${key} set as a secret to its placeholder, in place of ${environment}`);
         } else {
-          doc.setIn(["config", key], escPlaceholder(provided.key));
+          doc.setIn(["config", key], value);
           changes.push(`${key} set to the placeholder ${environment} would hold`);
         }
       }
