@@ -9,3 +9,13 @@ export function projectRootFrom(from: string): string {
     if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml at or above ${from}`);
   }
 }
+
+/**
+ * Where a project's stack files are, given its parsed Pulumi.yaml: its `stackConfigDir` (relative
+ * to the project, as the CLI reads it; the layer projects share the repository root's), else the
+ * project folder itself.
+ */
+export function stackConfigDirOf(projectDir: string, project: Record<string, unknown>): string {
+  const dir = project["stackConfigDir"];
+  return typeof dir === "string" ? path.resolve(projectDir, dir) : projectDir;
+}

@@ -31,10 +31,24 @@ function customResourceDefinition(args: MockResourceArgs): Record<string, unknow
   return { metadata: { name: args.id }, spec: { group: group.join("."), names: { plural } } };
 }
 
+/**
+ * The outputs of the stacks a program references, by fully qualified stack name, as the harness
+ * recorded them for the layers below; a stack not here has no outputs (never brought up).
+ */
+export const STACK_OUTPUTS = new Map<string, { outputs: Record<string, unknown>; secretOutputNames: string[] }>();
+
+/** A StackReference read: the referenced stack's outputs, as the engine's read answers. */
+function stackReference(args: MockResourceArgs): Record<string, unknown> {
+  const name = String(args.inputs["name"] ?? args.id);
+  const found = STACK_OUTPUTS.get(name);
+  return { name, outputs: found?.outputs ?? {}, secretOutputNames: found?.secretOutputNames ?? [] };
+}
+
 /** Outputs providers compute, by resource type token (or `kubernetes:*` for any object). */
 export const COMPUTED: Record<string, Computed> = {
   "kubernetes:*": kubernetesMetadata,
   "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": customResourceDefinition,
+  "pulumi:pulumi:StackReference": stackReference,
   "random:index/randomPassword:RandomPassword": (args) => ({
     result: pulumi.secret(fakeValue("password", args.name)),
     bcryptHash: pulumi.secret(fakeValue("bcrypt", args.name)),

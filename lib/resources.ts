@@ -39,6 +39,8 @@ export interface RecordedResource {
 
 export interface StackRun {
   stack: string;
+  /** The layer project that ran (projects/<layer>/); absent for the single-stack program. */
+  project?: string;
   resources: RecordedResource[];
   /** Stack outputs, resolved; secret ones wrapped as in inputs. */
   outputs: Record<string, unknown>;

@@ -5,9 +5,11 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { mocks } from "./mocks";
-import { secret, type RecordedResource, type StackRun } from "./resources";
-import { applyOverrides, readStackConfig } from "./stackConfig";
+import { layersOf, PROJECTS, type Layer } from "../components/environment/projects";
+import { PROJECT as CONFIG_NAMESPACE } from "../components/config/names";
+import { mocks, STACK_OUTPUTS } from "./mocks";
+import { isSecret, secret, unwrapSecrets, type RecordedResource, type StackRun } from "./resources";
+import { applyOverrides, readStackConfig, type StackConfigInput } from "./stackConfig";
 
 import { CODE_ROOT, PROJECT_ROOT } from "./paths";
 
@@ -20,6 +22,11 @@ export interface RunOptions {
   secretOverrides?: readonly string[];
   /** Project directory (its Pulumi.yaml, stack files and index); defaults to this repository. */
   root?: string;
+  /**
+   * Run one layer's project (projects/<layer>/) instead of the single-stack program; the stacks of
+   * the layers it reads are run first and answer its stack references.
+   */
+  project?: Layer;
   /**
    * Whose Pulumi.<stack>.yaml to read, when the stack is a copy of another's config (a review
    * stack, which Deployments makes from the `pr` template). Default: the stack itself.
@@ -154,11 +161,15 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
 }
 
 /**
- * Forgets the program's modules (its index and components/), so the next import evaluates the
- * program afresh. The engine, the tools and the tests stay loaded: one recorded-run cache for all.
+ * Forgets the program's modules (its indexes, components/ and projects/), so the next import
+ * evaluates the program afresh. The engine, the tools and the tests stay loaded: one
+ * recorded-run cache for all.
  */
 function forgetProgram(root: string): void {
-  const program = [path.join(root, "index."), path.join(root, "components") + path.sep];
+  const program = [
+    path.join(root, "index."),
+    ...["components", "projects"].map((dir) => path.join(root, dir) + path.sep),
+  ];
   for (const id of Object.keys(require.cache)) {
     if (program.some((p) => id.startsWith(p)) && !id.includes(`${path.sep}node_modules${path.sep}`)) {
       // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- require.cache is keyed by path
@@ -201,10 +212,26 @@ let queue: Promise<unknown> = Promise.resolve();
 // program is deterministic (a test proves it with `fresh`), so every caller shares the run.
 const runs = new Map<string, Promise<StackRun>>();
 
+/** The layers whose stacks a layer's program references (the contracts it reads). */
+const READS: Readonly<Record<Layer, readonly Layer[]>> = {
+  cluster: [],
+  data: ["cluster"],
+  app: ["cluster", "data"],
+  governance: [],
+};
+
+/** Runs `fn` when the runs before it are done: Pulumi's runtime is process-global. */
+function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
 /** Runs the program for `stack` (its Pulumi.<stack>.yaml plus overrides) and records it. */
 export function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
   const key = JSON.stringify([
     options.root ?? PROJECT_ROOT,
+    options.project ?? "",
     stack,
     options.configFrom ?? stack,
     options.overrides ?? [],
@@ -212,31 +239,110 @@ export function runStack(stack: string, options: RunOptions = {}): Promise<Stack
   ]);
   const shared = options.fresh ? undefined : runs.get(key);
   if (shared) return shared;
-  const run = queue.then(() => runExclusive(stack, options)).then(deepFreeze);
-  queue = run.catch(() => undefined);
+  const layer = options.project;
+  // The stacks this layer reads are evaluated first (each once), and answer its references.
+  const below = layer ? READS[layer].map((read) => runStack(stack, { ...options, project: read, fresh: false })) : [];
+  const run = Promise.all(below)
+    .then((lower) => exclusive(() => runExclusive(stack, options, lower)))
+    .then(deepFreeze);
   if (!options.fresh) runs.set(key, run);
   return run;
 }
 
-async function runExclusive(stack: string, options: RunOptions): Promise<StackRun> {
-  const root = options.root ?? PROJECT_ROOT;
+/** One environment: each of its layers' stacks in order, as `npm run up` brings them up. */
+export interface EnvironmentRun {
+  stack: string;
+  /** Each layer's run, in the order the layers are brought up. */
+  layers: Partial<Record<Layer, StackRun>>;
+  /** Every layer's resources together, and their outputs by name. */
+  resources: RecordedResource[];
+  outputs: Record<string, unknown>;
+  /** The first layer that failed: the later ones are not run (their references would fail). */
+  error?: Error;
+}
+
+/** The layers the stack's config has stacks for (none for a review stack: it is single-stack). */
+export function environmentLayers(stack: string, options: RunOptions = {}): Layer[] {
+  const input = configInput(PROJECT_ROOT, stack, options);
+  const value = (key: string) => {
+    const raw = input.config[`${CONFIG_NAMESPACE}:${key}`];
+    try {
+      return raw === undefined ? undefined : (JSON.parse(raw) as unknown);
+    } catch {
+      return raw;
+    }
+  };
+  return layersOf({ environment: String(value("environment")), review: value("review"), github: value("github") });
+}
+
+/** Runs every layer's project of an environment in order (a failed layer stops the rest). */
+export async function runEnvironment(
+  stack: string,
+  options: Omit<RunOptions, "project"> = {},
+): Promise<EnvironmentRun> {
+  const layers: EnvironmentRun["layers"] = {};
+  const environment: EnvironmentRun = { stack, layers, resources: [], outputs: {} };
+  for (const layer of environmentLayers(stack, options)) {
+    const run = await runStack(stack, { ...options, project: layer });
+    layers[layer] = run;
+    environment.resources.push(...run.resources);
+    Object.assign(environment.outputs, run.outputs);
+    if (run.error) {
+      environment.error = run.error;
+      break;
+    }
+  }
+  return environment;
+}
+
+/** A project's config for a run: its stack file, then the overrides (keys in the doc-rag: namespace). */
+function configInput(root: string, stack: string, options: RunOptions): StackConfigInput {
+  const read = readStackConfig(root, options.configFrom ?? stack);
+  // Unqualified override keys are the platform's config (doc-rag:), whichever project runs.
+  const asPlatform = { ...read, project: CONFIG_NAMESPACE };
+  const input = applyOverrides(applyOverrides(asPlatform, options.overrides ?? []), options.secretOverrides ?? [], {
+    secret: true,
+  });
+  return { ...input, project: read.project };
+}
+
+/** A recorded run's outputs as its stack's state holds them: values, and the names of the secret ones. */
+function stackState(run: StackRun): { outputs: Record<string, unknown>; secretOutputNames: string[] } {
+  const outputs: Record<string, unknown> = {};
+  const secretOutputNames: string[] = [];
+  for (const [name, value] of Object.entries(run.outputs)) {
+    if (value === undefined) continue;
+    outputs[name] = unwrapSecrets(value);
+    if (isSecret(value)) secretOutputNames.push(name);
+  }
+  return { outputs, secretOutputNames };
+}
+
+async function runExclusive(stack: string, options: RunOptions, lower: readonly StackRun[]): Promise<StackRun> {
+  const layer = options.project;
+  const base = options.root ?? PROJECT_ROOT;
+  const root = layer ? path.join(base, "projects", layer) : base;
   // The program's modules: beside this harness (sources under tsx, or dist/ once built).
-  const code = options.root ?? CODE_ROOT;
-  const input = applyOverrides(
-    applyOverrides(readStackConfig(root, options.configFrom ?? stack), options.overrides ?? []),
-    options.secretOverrides ?? [],
-    { secret: true },
-  );
+  const codeBase = options.root ?? CODE_ROOT;
+  const code = layer ? path.join(codeBase, "projects", layer) : codeBase;
+  const input = configInput(root, stack, options);
   const resources: RecordedResource[] = [];
   const outputs: Record<string, unknown> = {};
   const failures: Error[] = [];
   const asError = (reason: unknown) => (reason instanceof Error ? reason : new Error(String(reason)));
   const onRejection = (reason: unknown) => failures.push(asError(reason));
 
+  STACK_OUTPUTS.clear();
+  if (layer) {
+    READS[layer].forEach((read, i) => {
+      const run = lower[i];
+      if (run && !run.error) STACK_OUTPUTS.set(`${MOCK_ORGANIZATION}/${PROJECTS[read]}/${stack}`, stackState(run));
+    });
+  }
   pulumi.runtime.setAllConfig(input.config, input.secretKeys);
   await pulumi.runtime.setMocks(mocks, input.project, stack, false, MOCK_ORGANIZATION);
   recordRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitorLike, resources);
-  forgetProgram(code);
+  forgetProgram(codeBase);
   process.on("unhandledRejection", onRejection);
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = PROMISE_STACKS;
@@ -245,7 +351,12 @@ async function runExclusive(stack: string, options: RunOptions): Promise<StackRu
     let program: Record<string, unknown> = {};
     await pulumi.runtime.runInPulumiStack(async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      program = require(path.join(code, "index")) as Record<string, unknown>;
+      const exported = require(path.join(code, "index")) as unknown;
+      // A module that exports a function is called, as the language host does (the layer programs).
+      program = (typeof exported === "function" ? await (exported as () => unknown)() : exported) as Record<
+        string,
+        unknown
+      >;
       return program;
     });
     for (const [name, value] of Object.entries(program)) {
@@ -260,5 +371,11 @@ async function runExclusive(stack: string, options: RunOptions): Promise<StackRu
     process.off("unhandledRejection", onRejection);
     Error.stackTraceLimit = stackTraceLimit;
   }
-  return { stack, resources, outputs, ...(failures[0] ? { error: failures[0] } : {}) };
+  return {
+    stack,
+    ...(layer ? { project: PROJECTS[layer] } : {}),
+    resources,
+    outputs,
+    ...(failures[0] ? { error: failures[0] } : {}),
+  };
 }

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isNode, parseDocument, visit } from "yaml";
+import { stackConfigDirOf } from "../components/projectRoot";
 import { escPlaceholders, isSecureValue, offlinePlaceholder, offlineValue } from "../components/config";
 
 export interface StackConfigInput {
@@ -196,18 +197,20 @@ export function stackNameProblem(stack: string): string | undefined {
     : undefined;
 }
 
-/** The project name and the config of `Pulumi.<stack>.yaml` under `root`. */
+/** The project name and the config of `Pulumi.<stack>.yaml` in the project's stack config directory. */
 export function readStackConfig(root: string, stack: string): StackConfigInput {
   const problem = stackNameProblem(stack);
   if (problem) throw new Error(`stack ${JSON.stringify(stack)}: ${problem}; nothing was read or written`);
-  const project = readYaml(path.join(root, "Pulumi.yaml"))["name"];
+  const projectFile = readYaml(path.join(root, "Pulumi.yaml"));
+  const project = projectFile["name"];
   if (typeof project !== "string") {
     throw new Error(`${path.join(root, "Pulumi.yaml")} has no project name`);
   }
-  const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
+  const stackDir = stackConfigDirOf(root, projectFile);
+  const stackFile = path.join(stackDir, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(stackFile)) {
     const known = fs
-      .readdirSync(root)
+      .readdirSync(stackDir)
       .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
       .filter((s): s is string => Boolean(s));
     throw new Error(`unknown stack ${JSON.stringify(stack)}: no ${stackFile}; stacks here: ${known.join(", ")}`);

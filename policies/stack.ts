@@ -174,6 +174,7 @@ export const noDefaultNamespace = stackRule({
 
 interface CrdConfig {
   crdSources: Record<string, string[]>;
+  crdStacks: string[];
 }
 
 /** Every resource `start` waits for, directly or through others. */
@@ -212,10 +213,20 @@ export const customResourcesAfterCrds = stackRule({
         },
         description: "API group → charts (or resource names) that install its CRDs.",
       },
+      crdStacks: {
+        type: "array",
+        items: { type: "string" },
+        default: ["doc-rag-cluster"],
+        description:
+          "Projects whose stacks install every CRD: a resource that depends on a StackReference to one (<organization>/<project>/<stack>) comes after its CRD, as that stack is brought up first.",
+      },
     },
   },
   validateStack: (args, reportViolation) => {
-    const { crdSources } = args.getConfig<CrdConfig>();
+    const { crdSources, crdStacks } = args.getConfig<CrdConfig>();
+    const fromCrdStack = (d: PolicyResource) =>
+      d.type === "pulumi:pulumi:StackReference" &&
+      crdStacks.includes(String((d.props as { name?: unknown }).name ?? "").split("/")[1] ?? "");
     for (const r of args.resources) {
       const type = parseKubernetesType(r.type);
       if (!type || !isCustomResource(type)) continue;
@@ -231,7 +242,8 @@ export const customResourcesAfterCrds = stackRule({
         (d.type === HELM_RELEASE && sources.includes(chartName(d.props as ReleaseProps))) ||
         (d.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition" &&
           (d.props as { spec?: { group?: string } }).spec?.group === type.group) ||
-        sources.includes(d.name);
+        sources.includes(d.name) ||
+        fromCrdStack(d);
       if (!transitiveDependencies(r).some(installs)) {
         reportViolation(
           `${r.type} ${r.name} does not depend on what installs its CRD (${sources.join(" or ")}); add dependsOn`,

@@ -18,6 +18,7 @@ const COPIED = [
   "tools",
   "deployments",
   "lib",
+  "projects",
 ];
 
 describe("npm run build (what the npm scripts run from)", () => {

@@ -66,7 +66,9 @@ describe("governance: environments", () => {
   });
 
   it("keeps environment secrets from secret config secret, and sets the variables", async () => {
+    // The governance project, as staging runs it: a release deploys the app project.
     const run = await runStack("staging", {
+      project: "governance",
       secretOverrides: ['doc-rag:githubEnvironmentSecrets={"KUBECONFIG":"apiVersion: v1"}'],
       overrides: ['doc-rag:github.variables={"API_HOST":"api.staging.doc-rag.com"}'],
     });
@@ -82,7 +84,8 @@ describe("governance: environments", () => {
       [
         ["ENVIRONMENT", "staging"],
         ["PULUMI_ORGANIZATION", MOCK_ORGANIZATION],
-        ["PULUMI_PROJECT", "doc-rag"],
+        ["PULUMI_PROJECT", "doc-rag-app"],
+        ["PULUMI_ESC_PROJECT", "doc-rag"],
         ["API_HOST", "api.staging.doc-rag.com"],
       ],
     );
@@ -297,10 +300,10 @@ describe("governance: the pipeline as code", () => {
     assert.equal(staging["env"].RELEASE_ENV, "staging-release");
     assert.match(
       staging["run"],
-      /pulumi env set "\$PULUMI_ORGANIZATION\/\$PULUMI_PROJECT\/\$RELEASE_ENV" 'pulumiConfig\["doc-rag:release"\]' "\$release"/,
+      /pulumi env set "\$PULUMI_ORGANIZATION\/\$PULUMI_ESC_PROJECT\/\$RELEASE_ENV" 'pulumiConfig\["doc-rag:release"\]' "\$release"/,
     );
     assert.equal(production["env"].FROM_ENV, "staging-release");
-    assert.match(production["run"], /pulumi env get "\$PULUMI_ORGANIZATION\/\$PULUMI_PROJECT\/\$FROM_ENV"/);
+    assert.match(production["run"], /pulumi env get "\$PULUMI_ORGANIZATION\/\$PULUMI_ESC_PROJECT\/\$FROM_ENV"/);
     assert.match(production["run"], /!= "\$VERSION"/);
     // The publish job refuses a tag that is not on main.
     const publish = (jobs["publish"]!["steps"] as Values[]).map((s) => String(s["run"] ?? "")).join("\n");

@@ -11,7 +11,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 
 const ROOT = path.resolve(__dirname, "..");
-const SOURCE_DIRS = ["components", "policies", "tools", "deployments", "lib"];
+const SOURCE_DIRS = ["components", "policies", "tools", "deployments", "lib", "projects"];
 const BUILD_INPUTS = ["index.ts", "tsconfig.json", "package-lock.json", path.join("tools", "build.cjs")];
 
 /** Every TypeScript module the tools can load, relative to the root, sorted. */

@@ -19,7 +19,8 @@ const actionsName = z
 export const PROGRAM_VARIABLES = {
   ENVIRONMENT: "doc-rag:environment",
   PULUMI_ORGANIZATION: "the stack's Pulumi organization",
-  PULUMI_PROJECT: "the stack's Pulumi project",
+  PULUMI_PROJECT: "the Pulumi project a release deploys (doc-rag-app)",
+  PULUMI_ESC_PROJECT: "the ESC project of the stack's environments (doc-rag)",
 } as const;
 
 const userVariableName = actionsName.superRefine((name, ctx) => {

@@ -23,6 +23,7 @@ import { observabilitySchema, receiverUrl } from "./observability";
 import { REVIEW_ROLES, reviewNamespaceName, reviewSchema } from "./review";
 import { egressSchema, vaultSchema } from "./secrets";
 import { escProvides } from "./esc";
+import { stackConfigDirOf } from "../projectRoot";
 import { conceal, concealConfigSecrets, secretConfigTexts } from "./secretValues";
 
 export * from "./names";
@@ -673,7 +674,12 @@ export function loadConfig(): StackConfig {
   const { raw, secretKeys } = runtimeConfig();
   const stack = pulumi.getStack();
   // Pulumi says only whether a key holds a secret; the stack file says which of its leaves are.
-  const stackFile = path.join(process.cwd(), `Pulumi.${stack}.yaml`);
+  const projectDir = process.cwd();
+  const projectFile = path.join(projectDir, "Pulumi.yaml");
+  const project = fs.existsSync(projectFile)
+    ? ((parseYaml(fs.readFileSync(projectFile, "utf8")) as Record<string, unknown> | null) ?? {})
+    : {};
+  const stackFile = path.join(stackConfigDirOf(projectDir, project), `Pulumi.${stack}.yaml`);
   const fileConfig = fs.existsSync(stackFile)
     ? ((parseYaml(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {})
     : {};

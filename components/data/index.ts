@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import { standardLabels } from "../labels";
-import type { PlatformNamespaces } from "../platform/namespaces";
-import type { PlatformSecrets } from "../secrets";
+import type { ClusterView } from "../environment/layers";
 import { PostgresDatabase, type PostgresDatabaseArgs } from "./postgres";
 import { QdrantStore } from "./qdrant";
 import { ValkeyCache } from "./valkey";
@@ -19,48 +18,70 @@ export interface DataServices {
  */
 export function dataServices(
   config: StackConfig,
-  namespaces: PlatformNamespaces,
-  secrets: PlatformSecrets,
-  monitoringCrds: pulumi.Resource,
+  cluster: ClusterView,
   opts: pulumi.ComponentResourceOptions,
-  sharedOperator?: PostgresDatabaseArgs["sharedOperator"],
+  postgres: PostgresPlacement = {},
 ): DataServices {
-  const base = {
+  const base = dataArgs(config, cluster);
+  // The namespace must exist before anything is installed into it.
+  const inData = { ...opts, dependsOn: [cluster.dataNamespaceReady] };
+  return {
+    postgres: new PostgresDatabase(
+      "postgres",
+      { ...base, config: config.postgres, credentials: cluster.secretOf("postgres"), ...postgres },
+      inData,
+    ),
+    valkey: new ValkeyCache(
+      "valkey",
+      { ...base, config: config.valkey, credentials: cluster.secretOf("valkey") },
+      inData,
+    ),
+    qdrant: new QdrantStore(
+      "qdrant",
+      { ...base, config: config.qdrant, credentials: cluster.secretOf("qdrant") },
+      inData,
+    ),
+  };
+}
+
+/** Where PostgreSQL's operator comes from: this stack (default), the cluster stack, or the cluster's owner. */
+export type PostgresPlacement = Pick<PostgresDatabaseArgs, "sharedOperator" | "part" | "operatorReady">;
+
+/** What every data service's component takes from the config and the cluster. */
+function dataArgs(config: StackConfig, cluster: ClusterView) {
+  return {
     namespace: config.namespaces.data.name,
-    applicationNamespace: namespaces.application.name,
-    monitoringNamespace: namespaces.names.monitoring,
+    applicationNamespace: cluster.names.application,
+    monitoringNamespace: cluster.names.monitoring,
     labels: standardLabels("data", config.environment),
     storageClass: config.storageClass,
     protect: config.protectStatefulResources,
     highAvailability: config.environment === "production",
     egress: config.egress,
     chartsDir: config.chartsDir,
-    monitoringCrds,
+    monitoringCrds: cluster.monitoringCrds,
   };
-  // The namespace must exist before anything is installed into it.
-  const inData = { ...opts, dependsOn: [namespaces.data] };
-  return {
-    postgres: new PostgresDatabase(
-      "postgres",
-      {
-        ...base,
-        config: config.postgres,
-        credentials: secrets.secretOf("postgres"),
-        ...(sharedOperator ? { sharedOperator } : {}),
-      },
-      inData,
-    ),
-    valkey: new ValkeyCache(
-      "valkey",
-      { ...base, config: config.valkey, credentials: secrets.secretOf("valkey") },
-      inData,
-    ),
-    qdrant: new QdrantStore(
-      "qdrant",
-      { ...base, config: config.qdrant, credentials: secrets.secretOf("qdrant") },
-      inData,
-    ),
-  };
+}
+
+/**
+ * CloudNativePG's operator alone, for the cluster layer: it installs cluster-wide CRDs and roles.
+ * The component keeps the database's name, so its URNs are the single stack's but for the project.
+ */
+export function postgresOperator(
+  config: StackConfig,
+  cluster: ClusterView,
+  opts: pulumi.ComponentResourceOptions,
+): PostgresDatabase {
+  return new PostgresDatabase(
+    "postgres",
+    {
+      ...dataArgs(config, cluster),
+      config: config.postgres,
+      credentials: cluster.secretOf("postgres"),
+      part: "operator",
+    },
+    { ...opts, dependsOn: [cluster.dataNamespaceReady] },
+  );
 }
 
 /** Where each data service is reached (no credentials): stack outputs. */

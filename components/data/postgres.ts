@@ -4,6 +4,7 @@ import type { PostgresConfig } from "../config";
 import { toEndpoint } from "../platform/networkPolicy";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../platform/securityContext";
 import { DELIVERED_SECRETS } from "../secrets/catalog";
+import { trafficRules } from "../platform/networkPolicy";
 import { dataServiceRules, serviceHost, type DataServiceArgs, type Endpoint } from "./common";
 import { keepData } from "../protection";
 
@@ -30,6 +31,13 @@ export interface PostgresDatabaseArgs extends DataServiceArgs {
    * the operator's CRD, and the operator's network paths point at its namespace.
    */
   sharedOperator?: { namespace: string; crds: pulumi.Resource };
+  /**
+   * Which part to build: the operator (the cluster layer: it installs cluster-wide CRDs and
+   * roles), the database (the data layer, after `operatorReady`), or both (one stack).
+   */
+  part?: "operator" | "database" | "all";
+  /** What the database waits for when another stack of the environment installs the operator. */
+  operatorReady?: pulumi.Resource;
 }
 
 /** CloudNativePG's `cluster` chart values for the backups section (chart 0.5.0, in-tree Barman). */
@@ -74,8 +82,16 @@ export class PostgresDatabase extends pulumi.ComponentResource {
 
     // Protected too: uninstalling the operator removes its CRDs, and with them every Cluster.
     const shared = args.sharedOperator;
+    const part = args.part ?? "all";
+    const withOperator = part !== "database" && !shared;
+    const withDatabase = part !== "operator";
+    const installed = (): pulumi.Resource => {
+      if (!args.operatorReady) throw new Error("PostgresDatabase: the database part needs operatorReady");
+      return args.operatorReady;
+    };
     const operator =
       shared?.crds ??
+      (!withOperator ? installed() : undefined) ??
       pinnedRelease(
         `${name}-operator`,
         {
@@ -94,6 +110,17 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         },
         { ...keep, dependsOn: [args.monitoringCrds] },
       );
+
+    const operatorPods = { "app.kubernetes.io/instance": OPERATOR_RELEASE };
+    const api = args.egress.kubernetesApi;
+    if (withOperator) this.operatorRules(name, args, operatorPods);
+    this.endpoint = postgresEndpoint(args.namespace);
+    this.readOnlyEndpoint = { host: serviceHost(`${POSTGRES_CLUSTER}-ro`, args.namespace), port: POSTGRES_PORT };
+    this.database = cfg.database;
+    if (!withDatabase) {
+      this.registerOutputs({});
+      return;
+    }
 
     const credentials = DELIVERED_SECRETS.postgres.name;
     pinnedRelease(
@@ -138,8 +165,6 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       metricsPorts: [METRICS_PORT],
       peers: { name: "replication", ports: [POSTGRES_PORT] },
     });
-    const operatorPods = { "app.kubernetes.io/instance": OPERATOR_RELEASE };
-    const api = args.egress.kubernetesApi;
     rule("status-from-operator", {
       name: "postgres-status-from-operator",
       podLabels: instances,
@@ -152,35 +177,6 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       podLabels: instances,
       ...toEndpoint(api),
     });
-    if (!shared) {
-      // The operator reconciles Clusters in every namespace: review stacks on this cluster run theirs.
-      rule("operator-to-status", {
-        name: "cnpg-operator-to-instances",
-        podLabels: operatorPods,
-        direction: "egress",
-        peers: [{ allNamespaces: true, podLabels: instances }],
-        ports: [STATUS_PORT],
-      });
-      rule("operator-to-kubernetes-api", {
-        name: "cnpg-operator-to-kubernetes-api",
-        podLabels: operatorPods,
-        ...toEndpoint(api),
-      });
-      rule("webhook-from-kubernetes-api", {
-        name: "cnpg-webhook-from-kubernetes-api",
-        podLabels: operatorPods,
-        direction: "ingress",
-        peers: [{ cidrs: api.cidrs }],
-        ports: [OPERATOR_WEBHOOK_PORT],
-      });
-      rule("operator-metrics-from-monitoring", {
-        name: "cnpg-operator-metrics-from-monitoring",
-        podLabels: operatorPods,
-        direction: "ingress",
-        peers: [{ namespace: args.monitoringNamespace }],
-        ports: [OPERATOR_METRICS_PORT],
-      });
-    }
     if (cfg.backups.enabled) {
       rule("to-object-store", {
         name: "postgres-to-object-store",
@@ -189,9 +185,40 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       });
     }
 
-    this.endpoint = postgresEndpoint(args.namespace);
-    this.readOnlyEndpoint = { host: serviceHost(`${POSTGRES_CLUSTER}-ro`, args.namespace), port: POSTGRES_PORT };
-    this.database = cfg.database;
     this.registerOutputs({ endpoint: this.endpoint });
+  }
+
+  /** The paths the operator itself needs: the instances' status, the API server, its webhook, metrics. */
+  private operatorRules(name: string, args: PostgresDatabaseArgs, operatorPods: Record<string, string>): void {
+    const rule = trafficRules(this, name, args.namespace, args.labels);
+    const api = args.egress.kubernetesApi;
+    const instances = POSTGRES_PODS;
+    // The operator reconciles Clusters in every namespace: review stacks on this cluster run theirs.
+    rule("operator-to-status", {
+      name: "cnpg-operator-to-instances",
+      podLabels: operatorPods,
+      direction: "egress",
+      peers: [{ allNamespaces: true, podLabels: instances }],
+      ports: [STATUS_PORT],
+    });
+    rule("operator-to-kubernetes-api", {
+      name: "cnpg-operator-to-kubernetes-api",
+      podLabels: operatorPods,
+      ...toEndpoint(api),
+    });
+    rule("webhook-from-kubernetes-api", {
+      name: "cnpg-webhook-from-kubernetes-api",
+      podLabels: operatorPods,
+      direction: "ingress",
+      peers: [{ cidrs: api.cidrs }],
+      ports: [OPERATOR_WEBHOOK_PORT],
+    });
+    rule("operator-metrics-from-monitoring", {
+      name: "cnpg-operator-metrics-from-monitoring",
+      podLabels: operatorPods,
+      direction: "ingress",
+      peers: [{ namespace: args.monitoringNamespace }],
+      ports: [OPERATOR_METRICS_PORT],
+    });
   }
 }

@@ -45,7 +45,15 @@ export interface DeliveryArgs extends ChartSource {
   /** What creates the application's Secret `doc-rag-secrets`. */
   applicationSecret: pulumi.Resource;
   monitoringCrds: pulumi.Resource;
+  /**
+   * Which part to build: the controllers and the edge (the cluster layer: Argo Rollouts, the
+   * metrics adapter, Envoy Gateway, cert-manager, the Gateway and the api's route), the services
+   * (the app layer: the six services, their analysis templates and configuration), or both.
+   */
+  part?: DeliveryPart;
 }
+
+export type DeliveryPart = "controllers" | "services" | "all";
 
 /**
  * The six Doc-RAG services and their delivery: Argo Rollouts with the Gateway API plugin
@@ -66,21 +74,30 @@ export class Delivery extends pulumi.ComponentResource {
     const prometheus = prometheusUrl(args.monitoringNamespace);
     const child = { parent: this };
 
+    const part = args.part ?? "all";
+    const withControllers = part !== "services";
+    const withServices = part !== "controllers";
+    const shared = args.sharedCluster ?? false;
+
     const waitFor: pulumi.Resource[] = [args.applicationSecret];
-    if (progressive) {
+    // In the app layer the controller is the cluster stack's: the reference stands for it.
+    let templatesAfter: pulumi.Resource = args.monitoringCrds;
+    if (progressive && withControllers) {
       const controller = rolloutsController(
         `${name}-argo-rollouts`,
         { namespace: ns.delivery, highAvailability: production, chartsDir: args.chartsDir },
         { ...child, dependsOn: [args.monitoringCrds] },
       );
+      waitFor.push(controller);
+      templatesAfter = controller;
+    }
+    if (progressive && withServices) {
       analysisTemplates(
         { namespace: ns.application, labels, prometheusUrl: prometheus },
-        { ...child, dependsOn: [controller] },
+        { ...child, dependsOn: [templatesAfter] },
       );
-      waitFor.push(controller);
     }
-    const shared = args.sharedCluster ?? false;
-    if (!shared) {
+    if (!shared && withControllers) {
       metricsAdapter(
         `${name}-metrics-adapter`,
         {
@@ -93,86 +110,9 @@ export class Delivery extends pulumi.ComponentResource {
         child,
       );
     }
-
-    const postgres = postgresEndpoint(args.dataNamespace);
-    const appConfig = new k8s.core.v1.ConfigMap(
-      `${name}-app-config`,
-      {
-        metadata: { name: APP_CONFIG, namespace: ns.application, labels },
-        data: {
-          ENVIRONMENT: args.environment,
-          RUST_LOG: production ? "info" : "debug",
-          DATABASE_HOST: postgres.host,
-          DATABASE_PORT: String(postgres.port),
-          REDIS_URL: `redis://doc-rag-valkey.${args.dataNamespace}.svc.cluster.local:${VALKEY_PORT}`,
-          QDRANT_URL: `http://doc-rag-qdrant.${args.dataNamespace}.svc.cluster.local:${QDRANT_HTTP_PORT}`,
-          ...Object.fromEntries(tracingEnv(args.tracingEndpoint).map((env) => [env.name, env.value])),
-          ...Object.fromEntries(
-            DOC_RAG_SERVICES.map((s) => [`${s.toUpperCase().replace(/-/g, "_")}_URL`, `http://${s}:${HTTP_PORT}`]),
-          ),
-        },
-      },
-      child,
-    );
-    waitFor.push(appConfig);
-
-    const data: Record<DataService, Destination> = {
-      postgres: { name: "postgres", namespace: ns.data, podLabels: POSTGRES_PODS, ports: [POSTGRES_PORT] },
-      valkey: { name: "valkey", namespace: ns.data, podLabels: VALKEY_PODS, ports: [VALKEY_PORT] },
-      qdrant: {
-        name: "qdrant",
-        namespace: ns.data,
-        podLabels: QDRANT_PODS,
-        ports: [QDRANT_HTTP_PORT, QDRANT_GRPC_PORT],
-      },
-    };
-    const collector: Destination[] = args.tracingEndpoint
-      ? [
-          {
-            name: "tracing",
-            namespace: ns.monitoring,
-            podLabels: COLLECTOR_PODS,
-            ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
-          },
-        ]
-      : [];
     const strategyOf = (svc: DocRagService): Strategy => serviceStrategy(args.environment, svc);
-    this.services = Object.fromEntries(
-      DOC_RAG_SERVICES.map((svc) => {
-        const callers = DOC_RAG_SERVICES.filter((caller) => CALLS[caller].includes(svc));
-        const component = new DocRagServiceComponent(
-          `service-${svc}`,
-          {
-            name: svc,
-            config: args.services[svc],
-            delivery: args.delivery,
-            strategy: strategyOf(svc),
-            namespace: ns.application,
-            labels: standardLabels(svc, args.environment),
-            spreadByHost: production,
-            tracingEndpoint: args.tracingEndpoint,
-            ...(routedByGateway(svc, shared) ? { httpRoute: "api" } : {}),
-            // The api takes outside traffic from the gateway's proxies only; none on a shared cluster.
-            callers: svc === "api" ? (shared ? [] : [{ namespace: ns.gateway }]) : callers,
-            destinations: [
-              ...CALLS[svc].map((callee) => ({
-                name: callee,
-                namespace: ns.application,
-                podLabels: { "app.kubernetes.io/name": callee },
-                ports: [HTTP_PORT],
-              })),
-              ...DATA_USE[svc].map((d) => data[d]),
-              ...collector,
-            ],
-            dependsOn: waitFor,
-          },
-          child,
-        );
-        return [svc, component];
-      }),
-    ) as Record<DocRagService, DocRagServiceComponent>;
-
-    if (shared) {
+    this.services = withServices ? this.buildServices(name, args, waitFor) : ({} as Delivery["services"]);
+    if (shared || !withControllers) {
       this.apiHost = undefined;
       this.registerOutputs({});
       return;
@@ -254,5 +194,95 @@ export class Delivery extends pulumi.ComponentResource {
       ports: [PROMETHEUS_PORT],
     });
     this.registerOutputs({});
+  }
+
+  /** The six services, their configuration and the paths between them. */
+  private buildServices(
+    name: string,
+    args: DeliveryArgs,
+    waitFor: pulumi.Resource[],
+  ): Record<DocRagService, DocRagServiceComponent> {
+    const ns = args.namespaces;
+    const production = args.environment === "production";
+    const labels = standardLabels("delivery", args.environment);
+    const shared = args.sharedCluster ?? false;
+    const child = { parent: this };
+    const strategyOf = (svc: DocRagService): Strategy => serviceStrategy(args.environment, svc);
+    const postgres = postgresEndpoint(args.dataNamespace);
+    const appConfig = new k8s.core.v1.ConfigMap(
+      `${name}-app-config`,
+      {
+        metadata: { name: APP_CONFIG, namespace: ns.application, labels },
+        data: {
+          ENVIRONMENT: args.environment,
+          RUST_LOG: production ? "info" : "debug",
+          DATABASE_HOST: postgres.host,
+          DATABASE_PORT: String(postgres.port),
+          REDIS_URL: `redis://doc-rag-valkey.${args.dataNamespace}.svc.cluster.local:${VALKEY_PORT}`,
+          QDRANT_URL: `http://doc-rag-qdrant.${args.dataNamespace}.svc.cluster.local:${QDRANT_HTTP_PORT}`,
+          ...Object.fromEntries(tracingEnv(args.tracingEndpoint).map((env) => [env.name, env.value])),
+          ...Object.fromEntries(
+            DOC_RAG_SERVICES.map((s) => [`${s.toUpperCase().replace(/-/g, "_")}_URL`, `http://${s}:${HTTP_PORT}`]),
+          ),
+        },
+      },
+      child,
+    );
+    waitFor.push(appConfig);
+
+    const data: Record<DataService, Destination> = {
+      postgres: { name: "postgres", namespace: ns.data, podLabels: POSTGRES_PODS, ports: [POSTGRES_PORT] },
+      valkey: { name: "valkey", namespace: ns.data, podLabels: VALKEY_PODS, ports: [VALKEY_PORT] },
+      qdrant: {
+        name: "qdrant",
+        namespace: ns.data,
+        podLabels: QDRANT_PODS,
+        ports: [QDRANT_HTTP_PORT, QDRANT_GRPC_PORT],
+      },
+    };
+    const collector: Destination[] = args.tracingEndpoint
+      ? [
+          {
+            name: "tracing",
+            namespace: ns.monitoring,
+            podLabels: COLLECTOR_PODS,
+            ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
+          },
+        ]
+      : [];
+    return Object.fromEntries(
+      DOC_RAG_SERVICES.map((svc) => {
+        const callers = DOC_RAG_SERVICES.filter((caller) => CALLS[caller].includes(svc));
+        const component = new DocRagServiceComponent(
+          `service-${svc}`,
+          {
+            name: svc,
+            config: args.services[svc],
+            delivery: args.delivery,
+            strategy: strategyOf(svc),
+            namespace: ns.application,
+            labels: standardLabels(svc, args.environment),
+            spreadByHost: production,
+            tracingEndpoint: args.tracingEndpoint,
+            ...(routedByGateway(svc, shared) ? { httpRoute: "api" } : {}),
+            // The api takes outside traffic from the gateway's proxies only; none on a shared cluster.
+            callers: svc === "api" ? (shared ? [] : [{ namespace: ns.gateway }]) : callers,
+            destinations: [
+              ...CALLS[svc].map((callee) => ({
+                name: callee,
+                namespace: ns.application,
+                podLabels: { "app.kubernetes.io/name": callee },
+                ports: [HTTP_PORT],
+              })),
+              ...DATA_USE[svc].map((d) => data[d]),
+              ...collector,
+            ],
+            dependsOn: waitFor,
+          },
+          child,
+        );
+        return [svc, component];
+      }),
+    ) as Record<DocRagService, DocRagServiceComponent>;
   }
 }

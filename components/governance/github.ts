@@ -1,5 +1,6 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
+import { PROJECT as ESC_PROJECT } from "../config/names";
 import { PROGRAM_VARIABLES, type Environment, type GithubConfig } from "../config";
 import { deploymentSources, RELEASE, requiredChecks } from "./pipeline";
 import { workflowFiles } from "./workflows";
@@ -17,6 +18,8 @@ export interface GitHubGovernanceArgs {
   environmentSecrets: Record<string, string>;
   /** protect + retainOnDelete on the repository. */
   protect: boolean;
+  /** The Pulumi project a release deploys: the app project, or this one for a single stack. */
+  releaseProject?: string;
 }
 
 /** The branches a ruleset protects, and the approvals each needs. */
@@ -84,7 +87,8 @@ export class GitHubGovernance extends pulumi.ComponentResource {
     const own: Record<keyof typeof PROGRAM_VARIABLES, pulumi.Input<string>> = {
       ENVIRONMENT: env,
       PULUMI_ORGANIZATION: pulumi.getOrganization(),
-      PULUMI_PROJECT: pulumi.getProject(),
+      PULUMI_PROJECT: args.releaseProject ?? pulumi.getProject(),
+      PULUMI_ESC_PROJECT: ESC_PROJECT,
     };
     const variables = { ...own, ...cfg.variables };
     for (const [variableName, value] of Object.entries(variables)) {

@@ -81,7 +81,11 @@ export const WORKFLOW_INPUTS: Record<string, { providedBy: "github" | "program" 
   },
   "vars.PULUMI_PROJECT": {
     providedBy: "program",
-    what: "variable of the staging and production environments: the platform's Pulumi project",
+    what: "variable of the staging and production environments: the Pulumi project a release deploys (doc-rag-app)",
+  },
+  "vars.PULUMI_ESC_PROJECT": {
+    providedBy: "program",
+    what: "variable of the staging and production environments: the ESC project of the stack's environments (doc-rag)",
   },
   "secrets.PULUMI_ACCESS_TOKEN": {
     providedBy: "hand",

@@ -159,14 +159,14 @@ function releaseWorkflow(pins: Pins, checkout: ReturnType<typeof blocks>["checko
           ...(previous
             ? [
                 // Production takes what staging runs, and only if that is this very release.
-                'release=$(pulumi env get "$PULUMI_ORGANIZATION/$PULUMI_PROJECT/$FROM_ENV" \'pulumiConfig["doc-rag:release"]\' --value json)',
+                'release=$(pulumi env get "$PULUMI_ORGANIZATION/$PULUMI_ESC_PROJECT/$FROM_ENV" \'pulumiConfig["doc-rag:release"]\' --value json)',
                 'if [[ $(jq -r .version <<<"$release") != "$VERSION" ]]; then',
                 '  echo "::error::$FROM_ENV runs $(jq -r .version <<<"$release"), not $VERSION"',
                 "  exit 1",
                 "fi",
               ]
             : ['release="$PUBLISHED"']),
-          'pulumi env set "$PULUMI_ORGANIZATION/$PULUMI_PROJECT/$RELEASE_ENV" \'pulumiConfig["doc-rag:release"]\' "$release"',
+          'pulumi env set "$PULUMI_ORGANIZATION/$PULUMI_ESC_PROJECT/$RELEASE_ENV" \'pulumiConfig["doc-rag:release"]\' "$release"',
           ...DEPLOY_SCRIPT,
         ].join("\n"),
         // Everything from the event reaches the script as data, never spliced into it.
@@ -178,6 +178,7 @@ function releaseWorkflow(pins: Pins, checkout: ReturnType<typeof blocks>["checko
             : { PUBLISHED: "${{ needs.publish.outputs.release }}" }),
           PULUMI_ORGANIZATION: "${{ vars.PULUMI_ORGANIZATION }}",
           PULUMI_PROJECT: "${{ vars.PULUMI_PROJECT }}",
+          PULUMI_ESC_PROJECT: "${{ vars.PULUMI_ESC_PROJECT }}",
           PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
         },
       },

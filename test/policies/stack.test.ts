@@ -190,6 +190,29 @@ describe("policy: custom-resources-after-crds", () => {
       [],
     );
   });
+  it("accepts a reference to the cluster stack, brought up first, as the source; not to another stack", async () => {
+    const reference = (project: string): PolicyTarget => ({
+      type: "pulumi:pulumi:StackReference",
+      name: `${project}-stack`,
+      urn: `urn:pulumi:prod::doc-rag-app::pulumi:pulumi:StackReference::${project}`,
+      props: { name: `doc-rag/${project}/prod` },
+    });
+    const widgetAfter = (ref: PolicyTarget) =>
+      k8s(
+        "example.com/v1:Widget",
+        "w",
+        { metadata: { name: "w", namespace: "doc-rag" } },
+        { dependencies: [ref.urn!] },
+      );
+    const config = { crdSources: { "example.com": ["widget-operator"] } };
+    const cluster = reference("doc-rag-cluster");
+    assert.deepEqual(await messages(customResourcesAfterCrds, [cluster, widgetAfter(cluster)], config), []);
+    const data = reference("doc-rag-data");
+    assert.match(
+      (await messages(customResourcesAfterCrds, [data, widgetAfter(data)], config)).join(),
+      /does not depend on what installs its CRD \(widget-operator\)/,
+    );
+  });
 });
 
 describe("policy: gateway-https-only", () => {

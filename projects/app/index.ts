@@ -1,0 +1,4 @@
+// The app layer's program; its parts are in components/environment/.
+import { layerProgram } from "../../components/environment/programs";
+
+export = layerProgram("app");

@@ -1,0 +1,4 @@
+// The data layer's program; its parts are in components/environment/.
+import { layerProgram } from "../../components/environment/programs";
+
+export = layerProgram("data");
