@@ -40,8 +40,15 @@ export const STACK_OUTPUTS = new Map<string, { outputs: Record<string, unknown>;
 /** A StackReference read: the referenced stack's outputs, as the engine's read answers. */
 function stackReference(args: MockResourceArgs): Record<string, unknown> {
   const name = String(args.inputs["name"] ?? args.id);
-  const found = STACK_OUTPUTS.get(name);
-  return { name, outputs: found?.outputs ?? {}, secretOutputNames: found?.secretOutputNames ?? [] };
+  const { outputs = {}, secretOutputNames = [] } = STACK_OUTPUTS.get(name) ?? {};
+  // The engine keeps a referenced stack's secret outputs secret in the reference's state.
+  const state = Object.fromEntries(
+    Object.entries(outputs).map(([key, value]) => [
+      key,
+      secretOutputNames.includes(key) ? pulumi.secret(value) : value,
+    ]),
+  );
+  return { name, outputs: state, secretOutputNames };
 }
 
 /** Outputs providers compute, by resource type token (or `kubernetes:*` for any object). */

@@ -28,6 +28,11 @@ export interface RunOptions {
    */
   project?: Layer;
   /**
+   * What a referenced layer's stack holds instead of its recorded outputs (a stack brought up
+   * from other code, or never): layer → outputs. For tests of the references themselves.
+   */
+  referencedOutputs?: Partial<Record<Layer, Record<string, unknown>>>;
+  /**
    * Whose Pulumi.<stack>.yaml to read, when the stack is a copy of another's config (a review
    * stack, which Deployments makes from the `pr` template). Default: the stack itself.
    */
@@ -236,12 +241,20 @@ export function runStack(stack: string, options: RunOptions = {}): Promise<Stack
     options.configFrom ?? stack,
     options.overrides ?? [],
     options.secretOverrides ?? [],
+    options.referencedOutputs ?? {},
   ]);
   const shared = options.fresh ? undefined : runs.get(key);
   if (shared) return shared;
   const layer = options.project;
   // The stacks this layer reads are evaluated first (each once), and answer its references.
-  const below = layer ? READS[layer].map((read) => runStack(stack, { ...options, project: read, fresh: false })) : [];
+  const { referencedOutputs, ...lowerOptions } = options;
+  const below = layer
+    ? READS[layer].map((read) =>
+        referencedOutputs?.[read]
+          ? Promise.resolve({ stack, resources: [], outputs: referencedOutputs[read] })
+          : runStack(stack, { ...lowerOptions, project: read, fresh: false }),
+      )
+    : [];
   const run = Promise.all(below)
     .then((lower) => exclusive(() => runExclusive(stack, options, lower)))
     .then(deepFreeze);
@@ -378,4 +391,38 @@ async function runExclusive(stack: string, options: RunOptions, lower: readonly 
     outputs,
     ...(failures[0] ? { error: failures[0] } : {}),
   };
+}
+
+/** Which program a tool runs for a stack: one layer's project, the single stack, or (default) every layer. */
+export type ProjectChoice = Layer | "single";
+
+export const PROJECT_CHOICES: readonly ProjectChoice[] = [...Object.keys(PROJECTS), "single"] as ProjectChoice[];
+
+/**
+ * What a tool shows for a stack: each project's run as Pulumi runs it (a policy pack judges each
+ * stack alone), and the whole environment together (flows and quotas need every project's
+ * objects). Default: every layer the environment has, or the single stack for a review stack.
+ */
+export async function runPlanned(
+  stack: string,
+  options: Omit<RunOptions, "project"> & { project?: ProjectChoice } = {},
+): Promise<{ parts: StackRun[]; whole: StackRun }> {
+  const { project, ...rest } = options;
+  if (project && project !== "single") {
+    const run = await runStack(stack, { ...rest, project });
+    return { parts: [run], whole: run };
+  }
+  if (project === "single" || environmentLayers(stack, rest).length === 0) {
+    const run = await runStack(stack, rest);
+    return { parts: [run], whole: run };
+  }
+  const environment = await runEnvironment(stack, rest);
+  const parts = Object.values(environment.layers);
+  const whole: StackRun = {
+    stack,
+    resources: environment.resources,
+    outputs: environment.outputs,
+    ...(environment.error ? { error: environment.error } : {}),
+  };
+  return { parts, whole };
 }

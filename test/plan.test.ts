@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { main, parsePlanArgs } from "../tools/plan";
-import { captureConsole, kubernetesObjects, ofType, PROJECT_ROOT, runStack } from "./harness";
+import { captureConsole, kubernetesObjects, ofType, PROJECT_ROOT, runPlanned, runStack } from "./harness";
 import { launch } from "./harness/tools";
 
 const plan = (args: string[]) => captureConsole(() => main(args));
@@ -27,8 +27,17 @@ describe("npm run plan", () => {
   it("prints production's resource tree and a count by type", async () => {
     const { code, stdout } = await plan(["production", "--out", tmp]);
     assert.equal(code, 0);
-    const run = await runStack("production");
-    assert.match(stdout, new RegExp(`^Plan for stack production: ${run.resources.length} resources$`, "m"));
+    const { parts, whole: run } = await runPlanned("production");
+    const order = parts.map((p) => `${p.project} ${p.resources.length}`).join(", ");
+    assert.equal(parts.length, 4);
+    assert.match(
+      stdout,
+      new RegExp(
+        `^Plan for stack production: ${run.resources.length} resources in 4 projects, brought up in this order: ${order}$`,
+        "m",
+      ),
+    );
+    assert.match(stdout, /^doc-rag-app \(70 resources\)$/m);
     assert.match(
       stdout,
       /^├─ doc-rag:platform:SecureNamespace {2}data\n│ {2}├─ kubernetes:core\/v1:LimitRange {2}data-limits$/m,
@@ -43,7 +52,7 @@ describe("npm run plan", () => {
 
   it("writes resources.json and one manifest per Kubernetes object, every namespace but the agents' restricted", async () => {
     await plan(["production", "--out", tmp]);
-    const run = await runStack("production");
+    const { whole: run } = await runPlanned("production");
     const resources = JSON.parse(fs.readFileSync(path.join(tmp, "resources.json"), "utf8")) as Record<
       string,
       unknown
@@ -88,14 +97,19 @@ describe("npm run plan", () => {
     assert.equal(code, 0);
     assert.match(
       stdout,
-      /^Policy pack doc-rag-security \(policies\/config\/production\.json\): 29 policies, 0 mandatory and 0 advisory violations$/m,
+      /^Policy pack doc-rag-security \(policies\/config\/production\.json\) on each project's stack: 29 policies, 0 mandatory and 0 advisory violations$/m,
     );
     const report = JSON.parse(fs.readFileSync(path.join(tmp, "policy-report.json"), "utf8")) as {
       pack: string;
       evaluated: string[];
       violations: unknown[];
+      projects: { project: string }[];
     };
     assert.equal(report.pack, "doc-rag-security");
+    assert.deepEqual(
+      report.projects.map((p) => p.project),
+      ["doc-rag-cluster", "doc-rag-data", "doc-rag-app", "doc-rag-governance"],
+    );
     assert.equal(report.evaluated.length, 29);
     assert.deepEqual(report.violations, []);
   });
@@ -137,12 +151,28 @@ describe("npm run plan", () => {
     assert.match(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"), /name: doc-rag-data/);
   });
 
+  it("shows one project's stack with --project, and refuses a project that does not exist", async () => {
+    const { code, stdout } = await plan(["production", "--project", "app", "--out", tmp]);
+    assert.equal(code, 0);
+    const app = await runStack("production", { project: "app" });
+    assert.match(
+      stdout,
+      new RegExp(`^Plan for stack production: ${app.resources.length} resources \\(doc-rag-app\\)$`, "m"),
+    );
+    assert.doesNotMatch(stdout, /SecureNamespace/, "the cluster project's objects are not the app's");
+    assert.match(stdout, /^ {4}api: ghcr\.io\/doc-rag\/api@sha256:/m);
+    assert.throws(
+      () => parsePlanArgs(["production", "--project", "web"]),
+      /--project "web": must be one of cluster, data, app, governance, single/,
+    );
+  });
+
   it("prints JSON with --json", async () => {
     const { code, stdout } = await plan(["staging", "--json", "--out", tmp]);
     assert.equal(code, 0);
     const parsed = JSON.parse(stdout) as { stack: string; resources: unknown[]; outputs: Record<string, unknown> };
     assert.equal(parsed.stack, "staging");
-    assert.equal(parsed.resources.length, (await runStack("staging")).resources.length);
+    assert.equal(parsed.resources.length, (await runPlanned("staging")).whole.resources.length);
     assert.equal(parsed.outputs["cluster"], "shared-staging");
   });
 
@@ -173,7 +203,7 @@ describe("npm run plan", () => {
   });
 
   it("works as the command a user types: exit status, and all of its JSON through a pipe", async () => {
-    const count = (await runStack("dev")).resources.length;
+    const count = (await runPlanned("dev")).whole.resources.length;
     const ok = launch("plan", ["dev", "--json", "--out", tmp]);
     assert.equal(ok.status, 0, ok.stderr);
     // Far more than a pipe's 64 KiB buffer: the process must not exit before stdout drains.

@@ -15,7 +15,7 @@ import {
   referenceFindings,
 } from "../tools/renderChecks";
 import type { KubeObject, Placed } from "../lib/placed";
-import { PROJECT_ROOT, runStack } from "./harness";
+import { PROJECT_ROOT, runPlanned, runStack } from "./harness";
 import { deadValuePaths } from "../lib/chartData";
 
 const FIXTURE = path.join(PROJECT_ROOT, "test", "fixtures", "charts", "gate-fixture");
@@ -225,7 +225,8 @@ describe("npm run render without the charts", () => {
 describe("the program's own workloads against their namespaces' quotas (no charts needed)", () => {
   for (const stack of ["dev", "pr", "staging", "production"]) {
     it(`${stack}: fit at minimum and at a release's worst moment at full scale-out, with the headroom rule`, async () => {
-      const run = await runStack(stack, stack === "pr" ? { configFrom: "pr" } : {});
+      // The environment as deployed: every project's objects together (the single stack for pr).
+      const { whole: run } = await runPlanned(stack);
       const placed = programObjects(run);
       const { findings } = quotaFit(
         placed.map((p) => p.object),

@@ -12,7 +12,7 @@
 import * as path from "node:path";
 import { CHARTS, localChart, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
-import { ofType, PROJECT_ROOT, runStack } from "../lib";
+import { ofType, PROJECT_ROOT, runPlanned } from "../lib";
 import { buildModel } from "./flows/model";
 import { analyzeFlows, flowFiles, flowMatrix, modelConfigFor, type FlowReport } from "./flows/report";
 import { defaultChartsDir } from "../lib/helm";
@@ -36,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     console.error(outProblem);
     return 2;
   }
-  const run = await runStack(stack, { overrides });
+  // The whole environment, every project together: a flow crosses projects.
+  const { whole: run } = await runPlanned(stack, { overrides });
   if (run.error) {
     console.error(run.error.message);
     return 1;

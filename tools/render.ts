@@ -20,7 +20,7 @@ import { stringify } from "yaml";
 import { kubernetesDocuments } from "../lib/kubernetesYaml";
 import { CHARTS, localChart, type Chart } from "../components/charts";
 import { HELM_RELEASE } from "../policies/lib/kubernetes";
-import { kubernetesObjects, ofType, PROJECT_ROOT, runStack, unwrapSecrets, type StackRun } from "../lib";
+import { kubernetesObjects, ofType, PROJECT_ROOT, runPlanned, unwrapSecrets, type StackRun } from "../lib";
 import { deadValuePaths } from "../lib/chartData";
 import { buildModel, type ModelConfig } from "./flows/model";
 import { analyzeFlows, flowFiles, flowFindings, modelConfigFor, type FlowReport } from "./flows/report";
@@ -280,7 +280,8 @@ export async function main(argv: string[]): Promise<number> {
     console.error(outProblem);
     return 2;
   }
-  const run = await runStack(stack, { overrides: args.config });
+  // The whole environment, every project together: quotas and flows span them.
+  const { whole: run } = await runPlanned(stack, { overrides: args.config });
   if (run.error) {
     console.error(run.error.message);
     return 1;

@@ -9,10 +9,19 @@ export interface RunOptions {
   log?: string;
   /** Standard input. */
   input?: string;
+  /** Share this process's terminal (output shown as it comes, nothing captured or logged). */
+  inherit?: boolean;
 }
 
-/** Runs a command to completion; its output goes to the log. Resolves with the exit code. */
+/** Runs a command to completion; its output goes to the log (or the terminal). Resolves with the exit code. */
 export async function run(command: string, args: string[], options: RunOptions = {}): Promise<number> {
+  if (options.inherit) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: "inherit" });
+      child.on("error", reject);
+      child.on("close", (code) => resolve(code ?? 1));
+    });
+  }
   return (await capture(command, args, options)).code;
 }
 
