@@ -338,25 +338,93 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
     run = await runStack("settings", { root });
     assert.equal(run.error, undefined, run.error?.message);
   });
-  const settings = (stack: string) =>
-    ofType(run, "pulumiservice:index:DeploymentSettings").find((s) => s.inputs["stack"] === stack)!.inputs as Values;
+  const settings = (stack: string, project = "doc-rag-app") =>
+    ofType(run, "pulumiservice:index:DeploymentSettings").find(
+      (s) => s.inputs["stack"] === stack && s.inputs["project"] === project,
+    )!.inputs as Values;
 
-  it("updates staging on every merge to main, previews no pull request (staging is no review-stack template)", () => {
-    const staging = settings("staging");
-    assert.deepEqual([staging["organization"], staging["project"]], ["doc-rag", "doc-rag"]);
-    assert.deepEqual(staging["github"], {
+  it("updates staging on every merge to main, layer after layer; previews no pull request (staging is no review-stack template)", () => {
+    const cluster = settings("staging", "doc-rag-cluster");
+    assert.deepEqual(cluster["github"], {
       repository: "doc-rag/doc-rag-platform",
       deployCommits: true,
       previewPullRequests: false,
       pullRequestTemplate: false,
     });
-    assert.deepEqual(staging["sourceContext"], { git: { branch: "refs/heads/main", repoDir: "." } });
-    assert.deepEqual(staging["operationContext"].preRunCommands, ["npm ci --prefix policies"]);
+    assert.deepEqual(cluster["sourceContext"], { git: { branch: "refs/heads/main", repoDir: "projects/cluster" } });
+    assert.deepEqual(cluster["operationContext"].preRunCommands, [
+      "npm ci --prefix ../..",
+      "npm ci --prefix ../../policies",
+    ]);
+    assert.equal(cluster["operationContext"].options.skipInstallDependencies, true);
+    // Data and app follow the cluster stack's successful update, in the order `npm run up` keeps.
+    for (const project of ["doc-rag-data", "doc-rag-app"])
+      assert.equal(settings("staging", project)["github"].deployCommits, false);
+    assert.equal(settings("staging", "doc-rag-governance")["github"].deployCommits, true);
+    assert.deepEqual(
+      ofType(run, "pulumiservice:index:Webhook").map((w) => [
+        `${String(w.inputs["projectName"])}/${String(w.inputs["stackName"])}`,
+        w.inputs["payloadUrl"],
+        w.inputs["format"],
+        w.inputs["filters"],
+      ]),
+      [
+        ["doc-rag-cluster/staging", "doc-rag-data/staging", "pulumi_deployments", ["update_succeeded"]],
+        ["doc-rag-data/staging", "doc-rag-app/staging", "pulumi_deployments", ["update_succeeded"]],
+      ],
+    );
   });
 
   it("never deploys production on a merge (the release workflow does), and previews no pull request with its secrets", () => {
-    assert.equal(settings("production")["github"].deployCommits, false);
-    assert.equal(settings("production")["github"].previewPullRequests, false);
+    for (const project of ["doc-rag-cluster", "doc-rag-data", "doc-rag-app", "doc-rag-governance"]) {
+      assert.equal(settings("production", project)["github"].deployCommits, false, project);
+      assert.equal(settings("production", project)["github"].previewPullRequests, false, project);
+    }
+  });
+
+  it("gives each project's deployments only its own credentials: the app's no GitHub or Vault token", async () => {
+    const credentials = {
+      production: {
+        cluster: { KUBECONFIG: "admin", VAULT_TOKEN: "vault" },
+        data: { KUBECONFIG: "data-deployer" },
+        app: { KUBECONFIG: "app-deployer" },
+        governance: { GITHUB_TOKEN: "github" },
+      },
+    };
+    const scoped = await runStack("settings", {
+      root,
+      secretOverrides: [`doc-rag-deployments:credentials=${JSON.stringify(credentials)}`],
+    });
+    assert.equal(scoped.error, undefined, scoped.error?.message);
+    const variables = (project: string) => {
+      const found = ofType(scoped, "pulumiservice:index:DeploymentSettings").find(
+        (s) => s.inputs["stack"] === "production" && s.inputs["project"] === project,
+      )!;
+      // A secret inside makes the whole operation context secret, as Pulumi serializes it.
+      const context = found.inputs["operationContext"];
+      assert.ok(isSecret(context), "credentials stay secret");
+      return Object.keys(unwrapSecrets<Values>(context)["environmentVariables"] as Record<string, string>);
+    };
+    assert.deepEqual(variables("doc-rag-app"), ["KUBECONFIG"]);
+    assert.deepEqual(variables("doc-rag-data"), ["KUBECONFIG"]);
+    assert.deepEqual(variables("doc-rag-cluster"), ["KUBECONFIG", "VAULT_TOKEN"]);
+    assert.deepEqual(variables("doc-rag-governance"), ["GITHUB_TOKEN"]);
+    const refused = await runStack("settings", {
+      root,
+      secretOverrides: [
+        `doc-rag-deployments:credentials=${JSON.stringify({ production: { app: { KUBECONFIG: "k", GITHUB_TOKEN: "ghp_x", VAULT_TOKEN: "hvs" } } })}`,
+      ],
+    });
+    assert.match(
+      refused.error?.message ?? "",
+      /doc-rag-deployments:credentials\.production\.app\.GITHUB_TOKEN: is not a credential the app project may hold \(it may hold KUBECONFIG\)/,
+    );
+    assert.match(
+      refused.error?.message ?? "",
+      /credentials\.production\.app\.VAULT_TOKEN: is not a credential the app project may hold/,
+    );
+    assert.doesNotMatch(refused.error?.message ?? "", /ghp_x|hvs/);
+    assert.equal(refused.resources.length, 0);
   });
 
   it("creates every ESC environment a stack file imports (release, alert receivers), and never resets what they hold", () => {
@@ -380,16 +448,17 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
   });
 
   it("makes the pr stack the review-stack template: never deployed itself, copied for each pull request", () => {
-    const template = settings("pr");
+    const template = settings("pr", "doc-rag");
     assert.deepEqual(template["github"], {
       repository: "doc-rag/doc-rag-platform",
       deployCommits: false,
       previewPullRequests: false,
       pullRequestTemplate: true,
     });
-    // Copies run like staging: the same source and the same pre-run install of the pack.
-    assert.deepEqual(template["sourceContext"], settings("staging")["sourceContext"]);
-    assert.deepEqual(template["operationContext"], settings("staging")["operationContext"]);
+    // Copies are single stacks of the root project: every layer together.
+    assert.equal(template["project"], "doc-rag");
+    assert.deepEqual(template["sourceContext"], { git: { branch: "refs/heads/main", repoDir: "." } });
+    assert.deepEqual(template["operationContext"].preRunCommands, ["npm ci --prefix .", "npm ci --prefix policies"]);
     assert.deepEqual(
       ofType(run, "pulumiservice:index:DeploymentSettings")
         .filter((s) => (s.inputs["github"] as Values)["pullRequestTemplate"])
@@ -398,17 +467,16 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
     );
   });
 
-  it("detects drift on a schedule for both stacks", () => {
+  it("detects drift on a schedule for every project's stack of both environments", () => {
     assert.deepEqual(
       ofType(run, "pulumiservice:index:DriftSchedule").map((d) => [
-        d.inputs["stack"],
+        `${String(d.inputs["project"])}/${String(d.inputs["stack"])}`,
         d.inputs["scheduleCron"],
         d.inputs["autoRemediate"],
       ]),
-      [
-        ["staging", "0 */6 * * *", false],
-        ["production", "0 */6 * * *", false],
-      ],
+      ["staging", "production"].flatMap((stack) =>
+        ["cluster", "data", "app", "governance"].map((layer) => [`doc-rag-${layer}/${stack}`, "0 */6 * * *", false]),
+      ),
     );
   });
 
@@ -419,7 +487,10 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
       const group = ofType(run, "pulumiservice:index:PolicyGroup").find((g) => g.inputs["name"] === `doc-rag-${stack}`)!
         .inputs as Values;
       assert.equal(group["mode"], "preventative");
-      assert.deepEqual(group["stacks"], [{ name: stack, routingProject: "doc-rag" }]);
+      assert.deepEqual(
+        group["stacks"],
+        ["cluster", "data", "app", "governance"].map((layer) => ({ name: stack, routingProject: `doc-rag-${layer}` })),
+      );
       assert.deepEqual(group["policyPacks"][0].config, stackPackConfig(stack));
     }
   });

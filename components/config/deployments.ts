@@ -2,11 +2,39 @@
  * Config of the small deployments program (`deployments/`), which manages Pulumi Deployments
  * for the platform's stacks from a stack of its own: a stack must not manage its own settings.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ConfigError } from "./index";
+import { ConfigError, runtimeConfig } from "./index";
 import { cronSchedule, strictObject } from "./primitives";
 import { formatIssue } from "./problems";
+import { LAYERS, type Layer } from "../environment/projects";
+
+/** Which credentials each project's deployments may hold (components/governance/deployments.ts). */
+export const CREDENTIAL_NAMES: Readonly<Record<Layer, readonly string[]>> = {
+  cluster: ["KUBECONFIG", "VAULT_TOKEN"],
+  data: ["KUBECONFIG"],
+  app: ["KUBECONFIG"],
+  governance: ["GITHUB_TOKEN"],
+};
+
+/** One project's credentials: only the names it may hold, each a non-empty value. */
+const projectCredentials = (layer: Layer) =>
+  z.record(z.string(), z.string().min(1, "must not be empty")).superRefine((vars, ctx) => {
+    for (const name of Object.keys(vars)) {
+      if (!CREDENTIAL_NAMES[layer].includes(name))
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `is not a credential the ${layer} project may hold (it may hold ${CREDENTIAL_NAMES[layer].join(", ")})`,
+        });
+    }
+  });
+
+const stackCredentials = strictObject(
+  Object.fromEntries(LAYERS.map((layer) => [layer, projectCredentials(layer).optional()])) as Record<
+    Layer,
+    z.ZodOptional<ReturnType<typeof projectCredentials>>
+  >,
+);
 
 export const DEPLOYMENTS_PROJECT = "doc-rag-deployments";
 
@@ -22,12 +50,22 @@ const deploymentsSchema = strictObject({
   branch: z.string().min(1).default("main"),
   /** When drift detection runs (cron, UTC). */
   driftSchedule: cronSchedule("0 */6 * * *").default("0 */6 * * *"),
+  /**
+   * Each deployed stack's credentials by project, as environment variables of its deployments
+   * (set with --secret): stack → project → name → value.
+   */
+  credentials: strictObject({ staging: stackCredentials.optional(), production: stackCredentials.optional() }).default(
+    {},
+  ),
 });
 
 export type DeploymentsConfig = z.output<typeof deploymentsSchema>;
 
 /** Validates `doc-rag-deployments:*` config; throws a ConfigError naming every bad key and value. */
-export function parseDeploymentsConfig(raw: Record<string, string>): DeploymentsConfig {
+export function parseDeploymentsConfig(
+  raw: Record<string, string>,
+  secretKeys: ReadonlySet<string> = new Set(),
+): DeploymentsConfig {
   const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     const [namespace, name] = key.split(":", 2);
@@ -40,9 +78,12 @@ export function parseDeploymentsConfig(raw: Record<string, string>): Deployments
   }
   const result = deploymentsSchema.safeParse(values, { reportInput: true });
   if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((issue) => formatIssue(issue, DEPLOYMENTS_PROJECT)));
+  // A credential is never echoed: the credentials key is secret whether or not it was set so.
+  const hidden = (key: string) => key === "credentials" || secretKeys.has(`${DEPLOYMENTS_PROJECT}:${key}`);
+  throw new ConfigError(result.error.issues.map((issue) => formatIssue(issue, DEPLOYMENTS_PROJECT, hidden)));
 }
 
 export function loadDeploymentsConfig(): DeploymentsConfig {
-  return parseDeploymentsConfig(pulumi.runtime.allConfig());
+  const { raw, secretKeys } = runtimeConfig();
+  return parseDeploymentsConfig(raw, secretKeys);
 }

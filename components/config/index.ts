@@ -649,7 +649,8 @@ export function parseConfig(
 }
 
 /** The stack's raw config, and which of its keys Pulumi holds as secret (set with --secret, or `secure:` in the file). */
-function runtimeConfig(): { raw: Record<string, string>; secretKeys: Set<string> } {
+/** The config the language host hands the program, and which of its keys are secret. */
+export function runtimeConfig(): { raw: Record<string, string>; secretKeys: Set<string> } {
   const raw = pulumi.runtime.allConfig();
   // isConfigSecret is exported by the SDK's runtime but marked internal in its typings.
   const { isConfigSecret } = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };

@@ -2,17 +2,26 @@ import * as pulumi from "@pulumi/pulumi";
 import * as pulumiservice from "@pulumi/pulumiservice";
 import type { DeploymentsConfig } from "../config/deployments";
 import { escEnvironments } from "../config/esc";
+import { LAYERS, PROJECTS, type Layer } from "../environment/projects";
 
-/** How each platform stack is deployed by Pulumi Deployments. */
+/**
+ * How each environment is deployed by Pulumi Deployments, project by project (projects/<layer>).
+ * Staging follows main: a merge deploys its cluster and governance stacks, and each successful
+ * update deploys the next layer (cluster → data → app, DEPLOYS_NEXT). Production never deploys on
+ * a merge: the release workflow deploys its app stack behind the environment's reviewers, and its
+ * other projects are deployed by hand (`npm run up -- production`). No pull-request previews: a
+ * preview runs the pull request's code with the stack's credentials, so staging and production
+ * are previewed only by policy-preview.yml, after a reviewer lets the run use them.
+ */
 export const DEPLOYED_STACKS = {
-  // A merge to main updates staging. Staging is not a review-stack template: a copy of its config
-  // would fight staging over its namespaces, Vault and GitHub. No pull-request previews here: a
-  // preview runs the pull request's code with the stack's secrets, so staging and production are
-  // previewed only by policy-preview.yml, after a reviewer lets the run use them.
-  staging: { deployCommits: true, previewPullRequests: false, pullRequestTemplate: false },
-  // Production never deploys on a merge: the release workflow deploys it, behind its reviewers.
-  production: { deployCommits: false, previewPullRequests: false, pullRequestTemplate: false },
-} as const;
+  // Staging is not a review-stack template: a copy of its config would fight staging over its
+  // namespaces, Vault and GitHub.
+  staging: { deployCommits: ["cluster", "governance"] },
+  production: { deployCommits: [] },
+} as const satisfies Record<string, { deployCommits: readonly Layer[] }>;
+
+/** The layer whose successful update deploys the next one's stack of the same environment. */
+export const DEPLOYS_NEXT: Readonly<Partial<Record<Layer, Layer>>> = { cluster: "data", data: "app" };
 
 /**
  * The review-stack template (Pulumi.pr.yaml): never deployed itself. For each pull request
@@ -23,6 +32,18 @@ export const REVIEW_TEMPLATE = {
   stack: "pr",
   triggers: { deployCommits: false, previewPullRequests: false, pullRequestTemplate: true },
 } as const;
+
+/** What a deployment installs before it runs, from the project's folder: the program's packages and the pack's. */
+export function installCommands(repoDir: string): string[] {
+  const root =
+    repoDir === "."
+      ? "."
+      : repoDir
+          .split("/")
+          .map(() => "..")
+          .join("/");
+  return [`npm ci --prefix ${root}`, `npm ci --prefix ${root === "." ? "" : `${root}/`}policies`];
+}
 
 export interface PolicyPackSource {
   name: string;
@@ -60,30 +81,73 @@ export class PulumiDeployments extends pulumi.ComponentResource {
       child,
     );
 
-    const settings = (stack: string, triggers: pulumiservice.types.input.DeploymentSettingsGithubArgs) =>
+    const settings = (
+      key: string,
+      target: { project: string; stack: string; repoDir: string },
+      triggers: pulumiservice.types.input.DeploymentSettingsGithubArgs,
+      credentials: Record<string, string> = {},
+    ) =>
       new pulumiservice.DeploymentSettings(
-        `${name}-${stack}-settings`,
+        `${name}-${key}-settings`,
         {
           organization: cfg.organization,
-          project: cfg.project,
-          stack,
-          sourceContext: { git: { branch: `refs/heads/${cfg.branch}`, repoDir: "." } },
+          project: target.project,
+          stack: target.stack,
+          sourceContext: { git: { branch: `refs/heads/${cfg.branch}`, repoDir: target.repoDir } },
           github: { repository: cfg.repository, ...triggers },
           operationContext: {
-            // The pack has its own package; Deployments install the program's.
-            preRunCommands: ["npm ci --prefix policies"],
-            options: { skipIntermediateDeployments: true },
+            // The program's packages and the pack's, from the repository root; the projects have none of their own.
+            preRunCommands: installCommands(target.repoDir),
+            options: { skipIntermediateDeployments: true, skipInstallDependencies: true },
+            ...(Object.keys(credentials).length
+              ? { environmentVariables: pulumi.secret(credentials) as pulumi.Input<Record<string, string>> }
+              : {}),
           },
         },
         child,
       );
 
-    for (const [stack, triggers] of Object.entries(DEPLOYED_STACKS) as [
+    for (const [stack, deployed] of Object.entries(DEPLOYED_STACKS) as [
       keyof typeof DEPLOYED_STACKS,
       (typeof DEPLOYED_STACKS)[keyof typeof DEPLOYED_STACKS],
     ][]) {
-      const target = { organization: cfg.organization, project: cfg.project, stack };
-      settings(stack, triggers);
+      for (const layer of LAYERS) {
+        const project = PROJECTS[layer];
+        const target = { organization: cfg.organization, project, stack };
+        settings(
+          `${layer}-${stack}`,
+          { project, stack, repoDir: `projects/${layer}` },
+          {
+            deployCommits: (deployed.deployCommits as readonly Layer[]).includes(layer),
+            previewPullRequests: false,
+            pullRequestTemplate: false,
+          },
+          cfg.credentials[stack]?.[layer] ?? {},
+        );
+        new pulumiservice.DriftSchedule(
+          `${name}-${layer}-${stack}-drift`,
+          { ...target, scheduleCron: cfg.driftSchedule, autoRemediate: false },
+          child,
+        );
+        const next = DEPLOYS_NEXT[layer];
+        if (next && stack === "staging") {
+          // A successful update of this layer deploys the next one: the order `npm run up` keeps.
+          new pulumiservice.Webhook(
+            `${name}-${layer}-${stack}-deploys-${next}`,
+            {
+              organizationName: cfg.organization,
+              projectName: project,
+              stackName: stack,
+              displayName: `deploy ${PROJECTS[next]}/${stack}`,
+              format: pulumiservice.WebhookFormat.PulumiDeployments,
+              payloadUrl: `${PROJECTS[next]}/${stack}`,
+              filters: [pulumiservice.WebhookFilters.UpdateSucceeded],
+              active: true,
+            },
+            child,
+          );
+        }
+      }
       // The ESC environments the stack file imports: the release (the application's release
       // workflow writes it with `pulumi env set`) and, in production, the alert receivers (the
       // on-call team sets them). This program only creates them, and never resets what they hold.
@@ -98,11 +162,7 @@ export class PulumiDeployments extends pulumi.ComponentResource {
           },
           { ...child, ignoreChanges: ["yaml"] },
         );
-      new pulumiservice.DriftSchedule(
-        `${name}-${stack}-drift`,
-        { ...target, scheduleCron: cfg.driftSchedule, autoRemediate: false },
-        child,
-      );
+      // One policy group per environment: every project's stack, each judged with the environment's config.
       new pulumiservice.PolicyGroup(
         `${name}-${stack}-policies`,
         {
@@ -110,7 +170,7 @@ export class PulumiDeployments extends pulumi.ComponentResource {
           name: `${cfg.project}-${stack}`,
           entityType: "stacks",
           mode: "preventative",
-          stacks: [{ name: stack, routingProject: cfg.project }],
+          stacks: LAYERS.map((layer) => ({ name: stack, routingProject: PROJECTS[layer] })),
           policyPacks: [
             { name: args.policyPack.name, versionTag: args.policyPack.version, config: args.policyPack.configs[stack] },
           ],
@@ -120,7 +180,12 @@ export class PulumiDeployments extends pulumi.ComponentResource {
     }
     // No drift detection or policy group of its own: the template never runs, and its copies'
     // names are only known when Deployments creates them.
-    settings(REVIEW_TEMPLATE.stack, REVIEW_TEMPLATE.triggers);
+    // Review stacks are single stacks of the root project: every layer, created and destroyed together.
+    settings(
+      REVIEW_TEMPLATE.stack,
+      { project: cfg.project, stack: REVIEW_TEMPLATE.stack, repoDir: "." },
+      REVIEW_TEMPLATE.triggers,
+    );
     this.registerOutputs({});
   }
 }
