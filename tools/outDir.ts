@@ -1,5 +1,5 @@
 /**
- * The --out directory of plan, render and flows. It is checked before anything runs, and it is
+ * The --out directory of plan, render, flows and migrate. It is checked before anything runs, and it is
  * never emptied of what the tools did not write. Each tool records what it writes in
  * DIR/.doc-rag-output *before* writing it, so a run cut short leaves nothing the next run does not
  * know to remove. A lock keeps two runs out of one directory, every file is written whole (a
@@ -34,6 +34,7 @@ const OURS = new Set([
   "render-report.json",
   "flows.json",
   "flows.dot",
+  "migrate.sh",
 ]);
 const VIRTUAL = ["/proc", "/sys", "/dev"];
 
