@@ -23,7 +23,7 @@ export function engineUrns(resources: readonly Pick<RecordedResource, "urn" | "t
     return parent ? `${parent}$${resource.type}` : resource.type;
   };
   for (const r of resources) {
-    const prefix = /^urn:pulumi:[^:]+::[^:]+::/.exec(r.urn)![0];
+    const prefix = /^urn:pulumi:[^:]+::[^:]+::/.exec(r.urn)?.[0] ?? "";
     urns.set(r.urn, `${prefix}${qualifiedType(r.urn)}::${r.name}`);
   }
   return urns;
@@ -67,19 +67,19 @@ export function planMoves(
   for (const { layer, run } of layers)
     for (const urn of engineUrns(run.resources).values())
       owners.set(placeless(urn), [...(owners.get(placeless(urn)) ?? []), layer]);
-  const moves = new Map<Layer, string[]>(layers.map(({ layer }) => [layer, []]));
+  const moves = new Map<Layer, string[]>();
   const sharedComponents: string[] = [];
   const unplaced: string[] = [];
   for (const resource of source) {
     if (resource.type.startsWith("pulumi:providers:") || resource.type === "pulumi:pulumi:Stack") continue;
-    const found = owners.get(placeless(resource.urn)) ?? [];
-    if (found.length === 1) moves.get(found[0]!)!.push(resource.urn);
-    else if (found.length > 1 && !resource.custom) sharedComponents.push(resource.urn);
+    const [owner, ...others] = owners.get(placeless(resource.urn)) ?? [];
+    if (owner && !others.length) moves.set(owner, [...(moves.get(owner) ?? []), resource.urn]);
+    else if (owner && !resource.custom) sharedComponents.push(resource.urn);
     else unplaced.push(resource.urn);
   }
   return {
     stack,
-    moves: layers.map(({ layer }) => ({ layer, project: PROJECTS[layer], urns: moves.get(layer)! })),
+    moves: layers.map(({ layer }) => ({ layer, project: PROJECTS[layer], urns: moves.get(layer) ?? [] })),
     sharedComponents,
     unplaced,
   };

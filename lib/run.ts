@@ -276,7 +276,7 @@ export interface EnvironmentRun {
 
 /** The layers the stack's config has stacks for (none for a review stack: it is single-stack). */
 export function environmentLayers(stack: string, options: RunOptions = {}): Layer[] {
-  const input = configInput(PROJECT_ROOT, stack, options);
+  const input = configInput(options.root ?? PROJECT_ROOT, stack, options);
   const value = (key: string) => {
     const raw = input.config[`${CONFIG_NAMESPACE}:${key}`];
     try {

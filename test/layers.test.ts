@@ -1,7 +1,10 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
 import { isDeepStrictEqual } from "node:util";
 import { DEPLOYERS } from "../components/environment/deployers";
-import { LAYERS, PROJECTS, type Layer } from "../components/environment/projects";
+import { LAYERS, PROJECTS } from "../components/environment/projects";
 import { DOC_RAG_SERVICES } from "../components/services";
 import { buildModel } from "../tools/flows/model";
 import { analyzeFlows, modelConfigFor } from "../tools/flows/report";
@@ -136,6 +139,21 @@ describe("stacks by lifecycle: the four projects of an environment", () => {
   });
 });
 
+describe("stacks by lifecycle: the projects as the CLI reads them", () => {
+  for (const layer of LAYERS) {
+    it(`projects/${layer}: its own name, its own entry point, the environment's one stack file`, () => {
+      const project = parse(
+        fs.readFileSync(path.join(PROJECT_ROOT, "projects", layer, "Pulumi.yaml"), "utf8"),
+      ) as Record<string, unknown>;
+      assert.equal(project["name"], PROJECTS[layer]);
+      // Without `main` the Node SDK runs the nearest package.json's main: the root's single-stack program.
+      assert.equal(project["main"], "index.ts");
+      assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "projects", layer, "index.ts")));
+      assert.equal(project["stackConfigDir"], "../..");
+    });
+  }
+});
+
 describe("stacks by lifecycle: what crosses between them", () => {
   const platform = async () =>
     (await runStack("production", { project: "cluster" })).outputs["platform"] as Record<string, unknown>;
@@ -208,10 +226,12 @@ const plural = (kind: string) => {
 };
 
 describe("stacks by lifecycle: each project deploys with only what it changes", () => {
-  for (const layer of ["app", "data"] as const satisfies readonly Layer[]) {
-    it(`the ${layer} project's identity may change every object it creates, in its own namespace, and nothing cluster-wide`, async () => {
-      const cluster = await runStack("production", { project: "cluster" });
-      const own = await runStack("production", { project: layer });
+  for (const [stack, layer] of ["dev", "staging", "production"].flatMap((s) =>
+    (["app", "data"] as const).map((l) => [s, l] as const),
+  )) {
+    it(`${stack}: the ${layer} project's identity may change every object it creates, in its own namespace, and nothing cluster-wide`, async () => {
+      const cluster = await runStack(stack, { project: "cluster" });
+      const own = await runStack(stack, { project: layer });
       ok(cluster);
       ok(own);
       const deployer = DEPLOYERS[layer]!;

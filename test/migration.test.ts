@@ -115,7 +115,7 @@ describe("moving a stack made before the split into the project stacks", () => {
     );
     assert.match(
       script,
-      /^  'urn:pulumi:production::doc-rag::doc-rag:delivery:Delivery\$doc-rag:delivery:Edge\$kubernetes:helm\.sh\/v3:Release::delivery-edge-envoy-gateway'/m,
+      /^ {2}'urn:pulumi:production::doc-rag::doc-rag:delivery:Delivery\$doc-rag:delivery:Edge\$kubernetes:helm\.sh\/v3:Release::delivery-edge-envoy-gateway'/m,
     );
 
     const stray = exportOf(single.resources, "production");

@@ -14,6 +14,9 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../lib/paths";
 import { readStackConfig, stackNameProblem } from "../lib/stackConfig";
+import { environmentLayers } from "../lib/run";
+import { DEPLOYERS, type DeployerIdentity } from "../components/environment/deployers";
+import { PROJECTS, SINGLE_STACK_PROJECT, type Layer } from "../components/environment/projects";
 import { startCluster, type Cluster } from "./e2e/cluster";
 import { ENGINE_SUBSTITUTES, ENGINE_VERSIONS, ensureEngine, NO_CREDENTIALS } from "./e2e/engine";
 import { changes, created, planned, policyFindings, pulumiCli, refusals, type PulumiCli } from "./e2e/pulumi";
@@ -46,11 +49,57 @@ interface StateResource {
   outputs?: { metadata?: { name?: string; namespace?: string }; apiVersion?: string; kind?: string };
 }
 
-async function stateResources(pulumi: PulumiCli, stack: string): Promise<StateResource[]> {
-  const exported = await pulumi.run(["stack", "export", "-s", stack]);
+/** One project of the environment as the lane runs it: where, and as whom (a deployer's kubeconfig). */
+interface Unit {
+  name: string;
+  layer?: Layer;
+  cwd: string;
+  kubeconfig?: string;
+}
+
+async function stateResources(pulumi: PulumiCli, stack: string, unit: Unit): Promise<StateResource[]> {
+  const exported = await pulumi.run(["stack", "export", "-s", stack], undefined, unit);
   if (exported.code !== 0) throw new Error(`pulumi stack export failed:\n${exported.output}`);
   const json = exported.output.slice(exported.output.indexOf("{"));
   return (JSON.parse(json) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [];
+}
+
+async function stackOutput<T>(pulumi: PulumiCli, stack: string, unit: Unit, name: string): Promise<T> {
+  const got = await pulumi.run(["stack", "output", name, "--json", "--show-secrets", "-s", stack], undefined, unit);
+  if (got.code !== 0) throw new Error(`pulumi stack output ${name} in ${unit.name} failed:\n${got.output}`);
+  return JSON.parse(got.output.slice(got.output.search(/[[{"]/))) as T;
+}
+
+/** What the API server lets a deployer do: `kubectl auth can-i` against the real RBAC. */
+interface Access {
+  project: string;
+  verb: string;
+  resource: string;
+  namespace?: string;
+  allowed: boolean;
+  expected: boolean;
+}
+
+async function deployerAccess(cluster: Cluster, project: string, deployer: DeployerIdentity): Promise<Access[]> {
+  const as = `system:serviceaccount:${deployer.namespace}:${deployer.serviceAccount}`;
+  const questions: Omit<Access, "allowed" | "project">[] = [
+    { verb: "create", resource: "customresourcedefinitions.apiextensions.k8s.io", expected: false },
+    { verb: "create", resource: "clusterroles.rbac.authorization.k8s.io", expected: false },
+    { verb: "create", resource: "namespaces", expected: false },
+    { verb: "create", resource: "roles.rbac.authorization.k8s.io", namespace: deployer.writes, expected: false },
+    { verb: "create", resource: "networkpolicies.networking.k8s.io", namespace: deployer.writes, expected: true },
+    { verb: "create", resource: "networkpolicies.networking.k8s.io", namespace: deployer.namespace, expected: false },
+  ];
+  const answers: Access[] = [];
+  for (const q of questions) {
+    const asked = await cluster.kubectl(
+      ["auth", "can-i", q.verb, q.resource, "--as", as, ...(q.namespace ? ["-n", q.namespace] : [])],
+      undefined,
+      true,
+    );
+    answers.push({ project, ...q, allowed: asked.stdout.trim() === "yes" });
+  }
+  return answers;
 }
 
 /** kubectl's name for a state resource's object (`configmap.v1.`, `deployment.v1.apps/x`), if it is one. */
@@ -171,13 +220,20 @@ export async function main(argv: string[]): Promise<number> {
   const pulumi = pulumiCli(engine, project, work, cluster.kubeconfig, log);
   const seconds: Record<string, number> = { cluster: clusterSeconds };
   report["seconds"] = seconds;
-  const step = async (name: string, args: string[]) => {
+  const step = async (unit: Unit, name: string, args: string[]) => {
     const t = Date.now();
-    const result = await pulumi.run([...args, "-s", stack], path.join(out, `${name}.events.json`));
-    seconds[name] = Math.round((Date.now() - t) / 100) / 10;
-    say(`${name}: exit ${result.code} in ${Math.round(seconds[name])} s`);
+    const key = units.length > 1 ? `${unit.name}.${name}` : name;
+    const result = await pulumi.run([...args, "-s", stack], path.join(out, `${key}.events.json`), unit);
+    seconds[key] = Math.round((Date.now() - t) / 100) / 10;
+    say(`${key}: exit ${result.code} in ${Math.round(seconds[key])} s`);
     return result;
   };
+  const layers = environmentLayers(stack, { root: project });
+  const units: Unit[] = layers.length
+    ? layers.map((layer) => ({ name: PROJECTS[layer], layer, cwd: path.join(project, "projects", layer) }))
+    : [{ name: SINGLE_STACK_PROJECT, cwd: project }];
+  let deployers: Partial<Record<Layer, DeployerIdentity>> = {};
+  const access: Access[] = [];
   try {
     if (review) {
       // A review stack uses the CRDs its owner's releases installed: apply the pinned ones first.
@@ -186,43 +242,67 @@ export async function main(argv: string[]): Promise<number> {
       if (applied.code !== 0) failures.push(`the pinned CRDs were refused: ${applied.stderr.trim()}`);
       await cluster.kubectl(["wait", "--for", "condition=established", "crd", "--all", "--timeout=60s"]);
     }
-    const init = await pulumi.run(["stack", "init", stack]);
-    if (init.code !== 0) throw new Error(`pulumi stack init ${stack} failed:\n${init.output}`);
-    for (const [key, value] of prepared.secrets) {
-      const set = await pulumi.run(["config", "set", "--secret", key, value, "-s", stack]);
-      if (set.code !== 0) throw new Error(`pulumi config set --secret ${key} failed:\n${set.output}`);
+    // Each project of the environment in bring-up order (a review stack: the single-stack project).
+    // The data and app projects deploy as the identities the cluster project made for them.
+    const policyConfig = path.join(project, "policies", "config", `${stack}.json`);
+    const policyFindingsAll: ReturnType<typeof policyFindings> = [];
+    const previewErrors: ReturnType<typeof refusals> = [];
+    const made: ReturnType<typeof created> = [];
+    const refused: ReturnType<typeof refusals> = [];
+    const planUrns: string[] = [];
+    for (const unit of units) {
+      const init = await pulumi.run(["stack", "init", stack], undefined, unit);
+      if (init.code !== 0) throw new Error(`pulumi stack init ${stack} in ${unit.name} failed:\n${init.output}`);
+      for (const [key, value] of prepared.secrets) {
+        const set = await pulumi.run(["config", "set", "--secret", key, value, "-s", stack], undefined, unit);
+        if (set.code !== 0) throw new Error(`pulumi config set --secret ${key} failed:\n${set.output}`);
+      }
+      if (unit.layer && DEPLOYERS[unit.layer]) {
+        const deployer = deployers[unit.layer];
+        if (!deployer) throw new Error(`the cluster stack made no deployer for ${unit.name}`);
+        unit.kubeconfig = await cluster.kubeconfigAs(deployer.namespace, deployer.serviceAccount);
+        access.push(...(await deployerAccess(cluster, unit.name, deployer)));
+        say(`${unit.name} deploys as ${deployer.namespace}/${deployer.serviceAccount} (a token the API server issued)`);
+      }
+      const preview = await step(unit, "preview", [
+        "preview",
+        "--policy-pack",
+        path.join(project, "policies"),
+        "--policy-pack-config",
+        policyConfig,
+      ]);
+      policyFindingsAll.push(...policyFindings(preview.events));
+      previewErrors.push(...refusals(preview.events));
+      planUrns.push(...planned(preview.events));
+      if (preview.code !== 0)
+        failures.push(
+          `${unit.name}: preview with the policy pack failed (exit ${preview.code}): ${tail(preview.output)}`,
+        );
+
+      const rollouts = standInForRollouts(cluster);
+      const up = await step(unit, "up", ["up", "--yes", "--skip-preview", "--continue-on-error"]);
+      await rollouts.stop();
+      made.push(...created(up.events));
+      const unitRefused = refusals(up.events);
+      refused.push(...unitRefused);
+      if (up.code !== 0)
+        failures.push(
+          `${unit.name}: up failed (exit ${up.code}); refused: ${unitRefused.map((r) => `${r.urn}: ${r.message}`).join("; ")}`,
+        );
+      if (unit.layer === "cluster") deployers = await stackOutput(pulumi, stack, unit, "deployers");
     }
+    report["projects"] = units.map((u) => u.name);
+    report["preview"] = { policyFindings: policyFindingsAll, errors: previewErrors };
+    report["up"] = { created: made.length, createdByType: countBy(made.map((m) => m.type)), refused };
+    report["deployerAccess"] = access;
+    for (const a of access.filter((a) => a.allowed !== a.expected))
+      failures.push(
+        `${a.project}'s identity ${a.allowed ? "may" : "may not"} ${a.verb} ${a.resource}${a.namespace ? ` in ${a.namespace}` : ""}`,
+      );
 
-    const policyConfig = path.join("policies", "config", `${stack}.json`);
-    const preview = await step("preview", [
-      "preview",
-      "--policy-pack",
-      "policies",
-      "--policy-pack-config",
-      policyConfig,
-    ]);
-    const findings = policyFindings(preview.events);
-    report["preview"] = { exitCode: preview.code, policyFindings: findings, errors: refusals(preview.events) };
-    if (preview.code !== 0)
-      failures.push(`preview with the policy pack failed (exit ${preview.code}): ${tail(preview.output)}`);
-
-    const rollouts = standInForRollouts(cluster);
-    const up = await step("up", ["up", "--yes", "--skip-preview", "--continue-on-error"]);
-    await rollouts.stop();
-    const made = created(up.events);
-    const refused = refusals(up.events);
-    report["up"] = {
-      exitCode: up.code,
-      created: made.length,
-      createdByType: countBy(made.map((m) => m.type)),
-      refused,
-    };
-    if (up.code !== 0)
-      failures.push(`up failed (exit ${up.code}); refused: ${refused.map((r) => `${r.urn}: ${r.message}`).join("; ")}`);
-
-    const state = await stateResources(pulumi, stack);
+    const state = (await Promise.all(units.map((unit) => stateResources(pulumi, stack, unit)))).flat();
     const inState = new Set(state.map((r) => r.urn));
-    report["notCreated"] = planned(preview.events).filter((urn) => !inState.has(urn));
+    report["notCreated"] = planUrns.filter((urn) => !inState.has(urn));
     // Recorded by the no-credentials stand-in: in the state, never sent to Vault, GitHub or Pulumi Cloud.
     report["recordedOnly"] = state
       .filter((r) => r.custom && NO_CREDENTIALS[r.type.split(":")[0] ?? ""] !== undefined)
@@ -248,15 +328,27 @@ export async function main(argv: string[]): Promise<number> {
       say(`self-check: ${checks.filter((c) => c.detected).length}/${checks.length} broken copies caught`);
     }
 
-    const again = await step("preview-again", ["preview", "--diff"]);
-    const perpetual = changes(again.events);
+    const perpetual: string[] = [];
+    for (const unit of units) {
+      const again = await step(unit, "preview-again", ["preview", "--diff"]);
+      perpetual.push(...changes(again.events));
+      if (again.code !== 0)
+        failures.push(`${unit.name}: the second preview failed (exit ${again.code}): ${tail(again.output)}`);
+    }
     report["perpetualDiff"] = perpetual;
-    if (again.code !== 0) failures.push(`the second preview failed (exit ${again.code}): ${tail(again.output)}`);
     if (perpetual.length > 0)
       failures.push(`the second preview still changes ${perpetual.length} resources: ${perpetual.join("; ")}`);
 
     if (stack === "dev" || review) {
-      const destroy = await step("destroy", ["destroy", "--yes"]);
+      // In the reverse order: the app before the data before the cluster.
+      let destroyCode = 0;
+      for (const unit of [...units].reverse()) {
+        const destroy = await step(unit, "destroy", ["destroy", "--yes"]);
+        if (destroy.code !== 0) {
+          destroyCode = destroy.code;
+          failures.push(`${unit.name}: destroy failed (exit ${destroy.code}): ${tail(destroy.output)}`);
+        }
+      }
       // Deleting a namespace finishes when the namespace controller has emptied it.
       await cluster.kubectl([
         "wait",
@@ -271,11 +363,10 @@ export async function main(argv: string[]): Promise<number> {
         state.filter((r) => !r.retainOnDelete && !r.external),
       );
       report["destroy"] = {
-        exitCode: destroy.code,
+        exitCode: destroyCode,
         leftBehind: left,
         retained: state.filter((r) => r.retainOnDelete).map((r) => r.urn),
       };
-      if (destroy.code !== 0) failures.push(`destroy failed (exit ${destroy.code}): ${tail(destroy.output)}`);
       if (left.length > 0) failures.push(`destroy left ${left.length} objects behind: ${left.join(", ")}`);
     }
   } catch (err) {

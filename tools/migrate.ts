@@ -54,7 +54,7 @@ export async function planStackMove(stack: string, stateFile?: string): Promise<
   if (!layers.length)
     throw new Error(`stack ${stack} has no project stacks to move into (a review stack stays single)`);
   const urns = engineUrns(single.resources);
-  const planned = single.resources.map((r) => ({ ...r, urn: urns.get(r.urn)! }));
+  const planned = single.resources.map((r) => ({ ...r, urn: urns.get(r.urn) ?? r.urn }));
   return planMoves(stack, stateFile ? exportedResources(stateFile) : planned, layers);
 }
 

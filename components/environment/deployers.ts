@@ -53,8 +53,11 @@ export const DEPLOYERS: Readonly<
     serviceAccount: "doc-rag-app-deployer",
     rules: [
       { apiGroups: [""], resources: ["configmaps", "services", "serviceaccounts"], verbs: MANAGE },
-      // The provider waits for a Service's endpoints and reports its pods' events.
-      { apiGroups: [""], resources: ["endpoints", "pods", "events"], verbs: READ },
+      // What the provider watches while it waits: a Service's endpoints, a Deployment's pods and claims
+      // (its await lists PersistentVolumeClaims, and stalls without them), their events.
+      { apiGroups: [""], resources: ["endpoints", "pods", "events", "persistentvolumeclaims"], verbs: READ },
+      // Dev runs plain Deployments; elsewhere Rollouts, whose ReplicaSets the provider only reads.
+      { apiGroups: ["apps"], resources: ["deployments"], verbs: MANAGE },
       { apiGroups: ["apps"], resources: ["replicasets"], verbs: READ },
       { apiGroups: ["argoproj.io"], resources: ["rollouts", "analysistemplates"], verbs: MANAGE },
       { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: MANAGE },

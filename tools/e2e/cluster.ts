@@ -24,6 +24,11 @@ export interface Cluster {
     quiet?: boolean,
   ) => Promise<{ code: number; stdout: string; stderr: string }>;
   stop: () => Promise<void>;
+  /**
+   * A kubeconfig (same server, same context names) that acts as a ServiceAccount, with a token the
+   * API server issues for it (TokenRequest): what a project's deployments would run with.
+   */
+  kubeconfigAs: (namespace: string, serviceAccount: string) => Promise<string>;
 }
 
 function free(port: number): Promise<boolean> {
@@ -156,7 +161,18 @@ export async function startCluster(engine: Engine, dir: string, contexts: string
         // Admission taints a new node not-ready; the node lifecycle controller that would lift the
         // taint is off in the recipe (it would mark kwok's nodes unreachable), so lift it here.
         await client(["taint", "node", "-l", "type=kwok", "node.kubernetes.io/not-ready:NoSchedule-"]);
-        return { dir, kubeconfig, kubectl: client, stop };
+        const kubeconfigAs = async (namespace: string, serviceAccount: string) => {
+          const token = await client(
+            ["create", "token", serviceAccount, "-n", namespace, "--duration", "2h"],
+            undefined,
+            true,
+          );
+          if (token.code !== 0) throw new Error(`no token for ${namespace}/${serviceAccount}: ${token.stderr.trim()}`);
+          const target = path.join(dir, `${serviceAccount}.kubeconfig`);
+          writeKubeconfig(dir, target, contexts, { token: token.stdout.trim() });
+          return target;
+        };
+        return { dir, kubeconfig, kubectl: client, stop, kubeconfigAs };
       }
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -167,8 +183,8 @@ export async function startCluster(engine: Engine, dir: string, contexts: string
   }
 }
 
-/** The recipe's admin kubeconfig, with one context per name the stack may ask for. */
-function writeKubeconfig(dir: string, target: string, contexts: string[]): void {
+/** The recipe's admin kubeconfig (or a token's), with one context per name the stack may ask for. */
+function writeKubeconfig(dir: string, target: string, contexts: string[], as?: { token: string }): void {
   const admin = parse(fs.readFileSync(path.join(dir, "admin.kubeconfig"), "utf8")) as {
     clusters?: { cluster?: { server?: string } }[];
   };
@@ -182,10 +198,12 @@ function writeKubeconfig(dir: string, target: string, contexts: string[]): void 
     users: [
       {
         name: "admin",
-        user: {
-          "client-certificate": path.join(dir, "pki", "admin.crt"),
-          "client-key": path.join(dir, "pki", "admin.key"),
-        },
+        user: as
+          ? { token: as.token }
+          : {
+              "client-certificate": path.join(dir, "pki", "admin.crt"),
+              "client-key": path.join(dir, "pki", "admin.key"),
+            },
       },
     ],
     contexts: names.map((name) => ({ name, context: { cluster: "re", user: "admin" } })),

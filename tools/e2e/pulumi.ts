@@ -32,7 +32,8 @@ export interface PulumiRun {
 }
 
 export interface PulumiCli {
-  run: (args: string[], eventLog?: string) => Promise<PulumiRun>;
+  /** Runs pulumi in the project copy, or in `where.cwd` (a project of it), as `where.kubeconfig` if given. */
+  run: (args: string[], eventLog?: string, where?: { cwd?: string; kubeconfig?: string }) => Promise<PulumiRun>;
 }
 
 /** The CLI for one project copy, with its own PULUMI_HOME and state under `work`. */
@@ -57,12 +58,16 @@ export function pulumiCli(engine: Engine, project: string, work: string, kubecon
     KUBECONFIG: kubeconfig,
   };
   return {
-    run: async (args, eventLog) => {
+    run: async (args, eventLog, where = {}) => {
       if (eventLog) fs.rmSync(eventLog, { force: true });
       const result = await capture(
         path.join(engine.bin, "pulumi"),
         [...args, "--non-interactive", "--color", "never", ...(eventLog ? ["--event-log", eventLog] : [])],
-        { env, cwd: project, log },
+        {
+          env: where.kubeconfig ? { ...env, KUBECONFIG: where.kubeconfig } : env,
+          cwd: where.cwd ?? project,
+          log,
+        },
       );
       const events = eventLog && fs.existsSync(eventLog) ? readEvents(eventLog) : [];
       return { code: result.code, events, output: result.stdout + result.stderr };
