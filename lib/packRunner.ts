@@ -261,7 +261,13 @@ export async function evaluatePack(
   return report;
 }
 
-/** The recorded resources of a run as policies see them (custom resources only; secrets in plaintext, as the analyzer gets them). */
+/**
+ * The recorded resources of a run as policies see them at `pulumi preview` (custom resources only;
+ * secrets in plaintext, as the analyzer gets them). A read (`.get`, a StackReference) has no
+ * properties there: the engine hands the stack policies each read's outputs before the read has
+ * filled them (seen with the real engine, where the offline view had them), so only its type,
+ * name and URN can be relied on.
+ */
 export function policyTargets(run: StackRun): PolicyTarget[] {
   return run.resources
     .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))
@@ -269,7 +275,7 @@ export function policyTargets(run: StackRun): PolicyTarget[] {
       type: r.type,
       name: r.name,
       urn: r.urn,
-      props: unwrapSecrets(r.inputs),
+      props: r.read ? {} : unwrapSecrets(r.inputs),
       opts: { protect: r.options.protect, ignoreChanges: r.options.ignoreChanges, aliases: r.options.aliases },
       dependencies: r.dependencies,
       ...(r.parent && { parent: r.parent }),

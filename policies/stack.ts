@@ -218,15 +218,16 @@ export const customResourcesAfterCrds = stackRule({
         items: { type: "string" },
         default: ["doc-rag-cluster"],
         description:
-          "Projects whose stacks install every CRD: a resource that depends on a StackReference to one (<organization>/<project>/<stack>) comes after its CRD, as that stack is brought up first.",
+          "Projects whose stacks install every CRD: a resource that depends on a StackReference to one (<organization>/<project>/<stack>, its name or the reference's) comes after its CRD, as that stack is brought up first.",
       },
     },
   },
   validateStack: (args, reportViolation) => {
     const { crdSources, crdStacks } = args.getConfig<CrdConfig>();
+    // At preview a read's properties are still empty (the engine's view): its name has to do.
     const fromCrdStack = (d: PolicyResource) =>
       d.type === "pulumi:pulumi:StackReference" &&
-      crdStacks.includes(String((d.props as { name?: unknown }).name ?? "").split("/")[1] ?? "");
+      crdStacks.includes(String((d.props as { name?: unknown }).name ?? d.name).split("/")[1] ?? "");
     for (const r of args.resources) {
       const type = parseKubernetesType(r.type);
       if (!type || !isCustomResource(type)) continue;
@@ -238,10 +239,12 @@ export const customResourcesAfterCrds = stackRule({
         );
         continue;
       }
+      // A CRD read at preview has no properties yet: its name, after the CRD's (<plural>.<group>), gives the group.
       const installs = (d: PolicyResource) =>
         (d.type === HELM_RELEASE && sources.includes(chartName(d.props as ReleaseProps))) ||
         (d.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition" &&
-          (d.props as { spec?: { group?: string } }).spec?.group === type.group) ||
+          ((d.props as { spec?: { group?: string } }).spec?.group ?? d.name.replace(/^.*?\.(?=[^.]+\.)/, "")) ===
+            type.group) ||
         sources.includes(d.name) ||
         fromCrdStack(d);
       if (!transitiveDependencies(r).some(installs)) {

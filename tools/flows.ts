@@ -1,7 +1,9 @@
 /**
- * npm run flows -- <stack> [--charts DIR | --own] [--out DIR] [--json] [--config key=value ...]
+ * npm run flows -- <stack> [--project cluster|data|app|governance|single] [--charts DIR | --own] [--out DIR]
+ *                         [--json] [--config key=value ...]
  *
- * The network flows the stack needs (tools/flows/requirements.ts), each judged against the
+ * The network flows the environment needs, over every project's objects together (a flow crosses
+ * projects; `--project` narrows it to one project's, `single` is the single-stack program) (tools/flows/requirements.ts), each judged against the
  * NetworkPolicies with Kubernetes' semantics (tools/flows/analyzer.ts): prints the matrix (source →
  * destination:port, allowed by which policies, or BLOCKED), the problems (a monitor that selects
  * nothing, a webhook without its Service) and the allowed flows no requirement explains, and writes
@@ -20,7 +22,8 @@ import { programObjects, renderStack } from "./render";
 import { checkOut, outDirOf, writeOut } from "./outDir";
 import { parseStackArgs } from "./stackArgs";
 
-const USAGE = "usage: npm run flows -- <stack> [--charts DIR | --own] [--out DIR] [--json] [--config key=value ...]";
+const USAGE =
+  "usage: npm run flows -- <stack> [--project cluster|data|app|governance|single] [--charts DIR | --own] [--out DIR] [--json] [--config key=value ...]";
 
 export async function main(argv: string[]): Promise<number> {
   const args = parseStackArgs(argv, USAGE, ["own"]);
@@ -37,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   // The whole environment, every project together: a flow crosses projects.
-  const { whole: run } = await runPlanned(stack, { overrides });
+  const { whole: run } = await runPlanned(stack, { overrides, ...(args.project ? { project: args.project } : {}) });
   if (run.error) {
     console.error(run.error.message);
     return 1;

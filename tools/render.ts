@@ -1,7 +1,9 @@
 /**
- * npm run render -- <stack> [--charts DIR] [--out DIR] [--json] [--config key=value ...]
+ * npm run render -- <stack> [--project cluster|data|app|governance|single] [--charts DIR] [--out DIR] [--json]
+ *                          [--config key=value ...]
  *
- * The render gate: runs the plan, then `helm template`s every Helm release of the stack from the
+ * The render gate: runs the plan of the whole environment (every project together: quotas and flows
+ * span them; `--project` narrows it to one project's objects), then `helm template`s every Helm release of the stack from the
  * chart cache (`npm run charts:pull`; never downloads) with exactly the recorded values, its
  * namespace, the stack's Kubernetes version and the API versions the platform serves (the CRDs the
  * charts install and the program uses, apiregistration.k8s.io/v1, and their Kind forms). Writes
@@ -37,7 +39,8 @@ import {
   type QuotaUsage,
 } from "./renderChecks";
 
-const USAGE = "usage: npm run render -- <stack> [--charts DIR] [--out DIR] [--json] [--config key=value ...]";
+const USAGE =
+  "usage: npm run render -- <stack> [--project cluster|data|app|governance|single] [--charts DIR] [--out DIR] [--json] [--config key=value ...]";
 
 export interface RenderRequest {
   release: string;
@@ -281,7 +284,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   // The whole environment, every project together: quotas and flows span them.
-  const { whole: run } = await runPlanned(stack, { overrides: args.config });
+  const { whole: run } = await runPlanned(stack, {
+    overrides: args.config,
+    ...(args.project ? { project: args.project } : {}),
+  });
   if (run.error) {
     console.error(run.error.message);
     return 1;

@@ -1,5 +1,9 @@
-/** The arguments the stack commands share: `<stack> [--charts DIR] [--out DIR] [--json] [--config k=v ...]`. */
+/**
+ * The arguments the stack commands share:
+ * `<stack> [--project cluster|data|app|governance|single] [--charts DIR] [--out DIR] [--json] [--config k=v ...]`.
+ */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { PROJECT_CHOICES, type ProjectChoice } from "../lib/run";
 import { stackNameProblem } from "../lib/stackConfig";
 
 const COMMON = {
@@ -7,6 +11,7 @@ const COMMON = {
   out: { type: "string" },
   json: { type: "boolean", default: false },
   config: { type: "string", short: "c", multiple: true },
+  project: { type: "string" },
 } as const;
 
 export interface StackArgs {
@@ -15,6 +20,8 @@ export interface StackArgs {
   out?: string;
   json: boolean;
   config: string[];
+  /** One project's objects instead of the whole environment's (every project together). */
+  project?: ProjectChoice;
   /** The command's own boolean flags, by name. */
   flags: Record<string, boolean>;
 }
@@ -43,7 +50,13 @@ export function parseStackArgs(argv: string[], usage: string, flags: string[] = 
     return undefined;
   }
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const project = v["project"];
+  if (project !== undefined && !PROJECT_CHOICES.includes(project as ProjectChoice)) {
+    console.error(`--project ${JSON.stringify(project)}: must be one of ${PROJECT_CHOICES.join(", ")}\n${usage}`);
+    return undefined;
+  }
   return {
+    ...(typeof project === "string" ? { project: project as ProjectChoice } : {}),
     stack,
     ...(typeof v["charts"] === "string" ? { charts: v["charts"] } : {}),
     ...(typeof v["out"] === "string" ? { out: v["out"] } : {}),

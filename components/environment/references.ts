@@ -28,7 +28,8 @@ export async function readLayer<L extends Referenced>(
 ): Promise<{ value: z.output<(typeof CONTRACTS)[L]["schema"]>; reference: pulumi.StackReference }> {
   const name = layerStackName(layer);
   const { output, schema } = CONTRACTS[layer];
-  const reference = new pulumi.StackReference(`${layer}-stack`, { name });
+  // Named after the stack it reads, as is the custom: a policy sees a read's name before its outputs.
+  const reference = new pulumi.StackReference(name);
   const details = await reference.getOutputDetails(output);
   const value = details.value ?? details.secretValue;
   const first = `bring up projects/${layer} for this stack first (npm run up -- ${pulumi.getStack()} --project ${layer})`;

@@ -190,12 +190,36 @@ describe("policy: custom-resources-after-crds", () => {
       [],
     );
   });
+  it("accepts a CustomResourceDefinition read from the cluster, by the name it is read under at preview", async () => {
+    const read = (name: string): PolicyTarget => ({
+      type: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+      name,
+      urn: `urn:pulumi:pr-1::doc-rag::kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition::${name}`,
+      props: {},
+      read: true,
+    });
+    const widgetAfter = (crd: PolicyTarget) =>
+      k8s(
+        "example.com/v1:Widget",
+        "w",
+        { metadata: { name: "w", namespace: "doc-rag" } },
+        { dependencies: [crd.urn!] },
+      );
+    const config = { crdSources: { "example.com": ["widget-operator"] } };
+    const right = read("cluster-widgets.example.com");
+    assert.deepEqual(await messages(customResourcesAfterCrds, [right, widgetAfter(right)], config), []);
+    const wrong = read("cluster-gadgets.example.org");
+    assert.equal((await messages(customResourcesAfterCrds, [wrong, widgetAfter(wrong)], config)).length, 1);
+  });
+
   it("accepts a reference to the cluster stack, brought up first, as the source; not to another stack", async () => {
+    // As the engine shows a read at preview: named after the stack it reads, its properties still empty.
     const reference = (project: string): PolicyTarget => ({
       type: "pulumi:pulumi:StackReference",
-      name: `${project}-stack`,
-      urn: `urn:pulumi:prod::doc-rag-app::pulumi:pulumi:StackReference::${project}`,
-      props: { name: `doc-rag/${project}/prod` },
+      name: `doc-rag/${project}/prod`,
+      urn: `urn:pulumi:prod::doc-rag-app::pulumi:pulumi:StackReference::doc-rag/${project}/prod`,
+      props: {},
+      read: true,
     });
     const widgetAfter = (ref: PolicyTarget) =>
       k8s(
