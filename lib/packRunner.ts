@@ -263,12 +263,12 @@ export async function evaluatePack(
 
 /**
  * The recorded resources of a run as policies see them at `pulumi preview` (custom resources only;
- * secrets in plaintext, as the analyzer gets them). A read (`.get`, a StackReference) has no
- * properties there: the engine hands the stack policies each read's outputs before the read has
- * filled them (seen with the real engine, where the offline view had them), so only its type,
- * name and URN can be relied on.
+ * secrets in plaintext, as the analyzer gets them). A read (`.get`, a StackReference) shows there
+ * without properties, and no resource's dependency on it reaches a stack policy: the real engine's
+ * preview flagged what depended on reads, which the offline view had let pass.
  */
 export function policyTargets(run: StackRun): PolicyTarget[] {
+  const reads = new Set(run.resources.filter((r) => r.read).map((r) => r.urn));
   return run.resources
     .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))
     .map((r) => ({
@@ -277,7 +277,7 @@ export function policyTargets(run: StackRun): PolicyTarget[] {
       urn: r.urn,
       props: r.read ? {} : unwrapSecrets(r.inputs),
       opts: { protect: r.options.protect, ignoreChanges: r.options.ignoreChanges, aliases: r.options.aliases },
-      dependencies: r.dependencies,
+      dependencies: r.dependencies.filter((urn) => !reads.has(urn)),
       ...(r.parent && { parent: r.parent }),
       ...(r.read && { read: true }),
     }));

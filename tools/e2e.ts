@@ -3,7 +3,8 @@
  *
  * The fourth gate: the program under the real Pulumi CLI and engine against a real kube-apiserver
  * on 127.0.0.1 (built from Go modules and cached by version; see tools/e2e/engine.ts). Per stack:
- * `pulumi preview` with the policy pack, `pulumi up`, the pods of every workload the program creates
+ * each of its projects in order (the data and app projects as their own ServiceAccounts), or one
+ * single stack for a review stack: `pulumi preview` with the policy pack, `pulumi up`, the pods of every workload the program creates
  * admitted (PodSecurity, ResourceQuota, LimitRanger) and Ready under kwok, a second preview that must
  * show no change, and for dev and pr a `pulumi destroy` that must leave nothing behind but what
  * `retainOnDelete` keeps. Writes .e2e/<stack>/e2e-report.json and the run's log; exits 1 on any failure.
@@ -14,6 +15,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../lib/paths";
 import { readStackConfig, stackNameProblem } from "../lib/stackConfig";
+import { planStackMove } from "./migrate";
 import { environmentLayers } from "../lib/run";
 import { DEPLOYERS, type DeployerIdentity } from "../components/environment/deployers";
 import { PROJECTS, SINGLE_STACK_PROJECT, type Layer } from "../components/environment/projects";
@@ -30,6 +32,9 @@ const USAGE = `usage: npm run e2e -- <stack> [--keep] [--charts DIR] [--self-che
                 without it, each release installs a stand-in chart holding only its pinned CRDs
   --self-check  after up, send deliberately broken copies (quota, Pod Security, CRD schema) and
                 fail unless the lane catches each
+  --migration   first bring the stack up as one stack of the single-stack project (as before the split),
+                move it into the project stacks with the commands npm run migrate plans (pulumi state
+                move), and fail unless every project's preview then creates only what the split adds
   --keep        leave the loopback cluster running and print how to reach it`;
 
 const WORKLOAD_TYPES: Record<string, string> = {
@@ -102,6 +107,54 @@ async function deployerAccess(cluster: Cluster, project: string, deployer: Deplo
   return answers;
 }
 
+/** What a project's first preview after the move may create: the split's own components and identities. */
+const SPLIT_ADDS =
+  /^create urn:pulumi:[^:]+::[^:]+::(doc-rag:delivery:Delivery::delivery|doc-rag:data:PostgresDatabase::postgres|kubernetes:(core\/v1:ServiceAccount|rbac\.authorization\.k8s\.io\/v1:Role|rbac\.authorization\.k8s\.io\/v1:RoleBinding)::(app|data)-deployer)$/;
+
+/**
+ * The move of a stack made before the split, for real: the single-stack program brought up, its
+ * state exported, and the `pulumi state move` commands `npm run migrate` plans run into the
+ * project stacks (each created first, from its folder).
+ */
+async function migrate(
+  stack: string,
+  project: string,
+  work: string,
+  units: Unit[],
+  initialise: (unit: Unit) => Promise<void>,
+  step: (unit: Unit, name: string, args: string[]) => Promise<{ code: number; output: string }>,
+  pulumi: PulumiCli,
+  failures: string[],
+): Promise<Record<string, unknown>> {
+  const single: Unit = { name: SINGLE_STACK_PROJECT, cwd: project };
+  await initialise(single);
+  const up = await step(single, "single-up", ["up", "--yes", "--skip-preview"]);
+  if (up.code !== 0) failures.push(`the single stack's up failed (exit ${up.code}): ${tail(up.output)}`);
+  const file = path.join(work, "single-stack.json");
+  const exported = await pulumi.run(["stack", "export", "-s", stack, "--file", file], undefined, single);
+  if (exported.code !== 0) throw new Error(`pulumi stack export failed:\n${exported.output}`);
+  const plan = await planStackMove(stack, file);
+  if (plan.unplaced.length) failures.push(`npm run migrate would leave behind: ${plan.unplaced.join(", ")}`);
+  const source = `organization/${SINGLE_STACK_PROJECT}/${stack}`;
+  for (const { layer, project: name, urns } of plan.moves) {
+    const unit = units.find((u) => u.layer === layer);
+    if (!unit || !urns.length) continue;
+    await initialise(unit);
+    const dest = `organization/${name}/${stack}`;
+    const moved = await pulumi.run(
+      ["state", "move", "--source", source, "--dest", dest, "--yes", ...urns],
+      undefined,
+      unit,
+    );
+    if (moved.code !== 0)
+      failures.push(`pulumi state move into ${dest} failed (exit ${moved.code}): ${tail(moved.output)}`);
+  }
+  return {
+    moved: Object.fromEntries(plan.moves.map((m) => [m.project, m.urns.length])),
+    sharedComponents: plan.sharedComponents,
+  };
+}
+
 /** kubectl's name for a state resource's object (`configmap.v1.`, `deployment.v1.apps/x`), if it is one. */
 function objectRef(r: StateResource): { ref: string; namespace?: string } | undefined {
   const { apiVersion, kind, metadata } = r.outputs ?? {};
@@ -151,6 +204,7 @@ export async function main(argv: string[]): Promise<number> {
       keep: { type: "boolean" },
       charts: { type: "string" },
       "self-check": { type: "boolean" },
+      migration: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -250,13 +304,22 @@ export async function main(argv: string[]): Promise<number> {
     const made: ReturnType<typeof created> = [];
     const refused: ReturnType<typeof refusals> = [];
     const planUrns: string[] = [];
-    for (const unit of units) {
+    const initialised = new Set<string>();
+    const initialise = async (unit: Unit) => {
+      if (initialised.has(unit.name)) return;
       const init = await pulumi.run(["stack", "init", stack], undefined, unit);
       if (init.code !== 0) throw new Error(`pulumi stack init ${stack} in ${unit.name} failed:\n${init.output}`);
+      initialised.add(unit.name);
       for (const [key, value] of prepared.secrets) {
         const set = await pulumi.run(["config", "set", "--secret", key, value, "-s", stack], undefined, unit);
         if (set.code !== 0) throw new Error(`pulumi config set --secret ${key} failed:\n${set.output}`);
       }
+    };
+    if (values.migration && layers.length) {
+      report["migration"] = await migrate(stack, project, work, units, initialise, step, pulumi, failures);
+    }
+    for (const unit of units) {
+      await initialise(unit);
       if (unit.layer && DEPLOYERS[unit.layer]) {
         const deployer = deployers[unit.layer];
         if (!deployer) throw new Error(`the cluster stack made no deployer for ${unit.name}`);
@@ -274,6 +337,13 @@ export async function main(argv: string[]): Promise<number> {
       policyFindingsAll.push(...policyFindings(preview.events));
       previewErrors.push(...refusals(preview.events));
       planUrns.push(...planned(preview.events));
+      if (values.migration) {
+        // After the move, a project's preview creates only what the split adds, and replaces or deletes nothing.
+        const moved = changes(preview.events).filter((c) => !SPLIT_ADDS.test(c));
+        (report["migrationPreview"] ??= []) as string[];
+        (report["migrationPreview"] as string[]).push(...moved);
+        if (moved.length) failures.push(`${unit.name}: after the move, its preview changes ${moved.join("; ")}`);
+      }
       if (preview.code !== 0)
         failures.push(
           `${unit.name}: preview with the policy pack failed (exit ${preview.code}): ${tail(preview.output)}`,

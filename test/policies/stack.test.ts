@@ -190,51 +190,22 @@ describe("policy: custom-resources-after-crds", () => {
       [],
     );
   });
-  it("accepts a CustomResourceDefinition read from the cluster, by the name it is read under at preview", async () => {
-    const read = (name: string): PolicyTarget => ({
-      type: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
-      name,
-      urn: `urn:pulumi:pr-1::doc-rag::kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition::${name}`,
-      props: {},
-      read: true,
+  it("lets the projects brought up after the cluster project (their CRDs already there) go without a dependency", async () => {
+    const widget = (project: string): PolicyTarget => ({
+      ...k8s("example.com/v1:Widget", "w", { metadata: { name: "w", namespace: "doc-rag" } }),
+      urn: `urn:pulumi:prod::${project}::kubernetes:example.com/v1:Widget::w`,
     });
-    const widgetAfter = (crd: PolicyTarget) =>
-      k8s(
-        "example.com/v1:Widget",
-        "w",
-        { metadata: { name: "w", namespace: "doc-rag" } },
-        { dependencies: [crd.urn!] },
-      );
     const config = { crdSources: { "example.com": ["widget-operator"] } };
-    const right = read("cluster-widgets.example.com");
-    assert.deepEqual(await messages(customResourcesAfterCrds, [right, widgetAfter(right)], config), []);
-    const wrong = read("cluster-gadgets.example.org");
-    assert.equal((await messages(customResourcesAfterCrds, [wrong, widgetAfter(wrong)], config)).length, 1);
-  });
-
-  it("accepts a reference to the cluster stack, brought up first, as the source; not to another stack", async () => {
-    // As the engine shows a read at preview: named after the stack it reads, its properties still empty.
-    const reference = (project: string): PolicyTarget => ({
-      type: "pulumi:pulumi:StackReference",
-      name: `doc-rag/${project}/prod`,
-      urn: `urn:pulumi:prod::doc-rag-app::pulumi:pulumi:StackReference::doc-rag/${project}/prod`,
-      props: {},
-      read: true,
-    });
-    const widgetAfter = (ref: PolicyTarget) =>
-      k8s(
-        "example.com/v1:Widget",
-        "w",
-        { metadata: { name: "w", namespace: "doc-rag" } },
-        { dependencies: [ref.urn!] },
-      );
-    const config = { crdSources: { "example.com": ["widget-operator"] } };
-    const cluster = reference("doc-rag-cluster");
-    assert.deepEqual(await messages(customResourcesAfterCrds, [cluster, widgetAfter(cluster)], config), []);
-    const data = reference("doc-rag-data");
+    assert.deepEqual(await messages(customResourcesAfterCrds, [widget("doc-rag-app")], config), []);
+    assert.deepEqual(await messages(customResourcesAfterCrds, [widget("doc-rag-data")], config), []);
     assert.match(
-      (await messages(customResourcesAfterCrds, [data, widgetAfter(data)], config)).join(),
+      (await messages(customResourcesAfterCrds, [widget("doc-rag-cluster")], config)).join(),
       /does not depend on what installs its CRD \(widget-operator\)/,
+    );
+    // A review stack (pr.json): its cluster's owner installed the CRDs.
+    assert.deepEqual(
+      await messages(customResourcesAfterCrds, [widget("doc-rag")], { ...config, crdsInstalledBefore: ["doc-rag"] }),
+      [],
     );
   });
 });
