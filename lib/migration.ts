@@ -44,6 +44,11 @@ export interface MovePlan {
   /** Per layer, in bring-up order: the source URNs (as the engine writes them) to move there. */
   moves: { layer: Layer; project: string; urns: string[] }[];
   /**
+   * Each moved URN as `pulumi state move` rewrites it: the destination's project and stack, and the
+   * type chain of its new parent; a resource whose parent stays behind becomes the stack's child.
+   */
+  renamed: Record<string, string>;
+  /**
    * Components more than one project has (a layer's part of the same component): they stay in
    * the source, their children move, and each project's next update creates its own. No object
    * in the cluster or a cloud is behind a component.
@@ -60,7 +65,7 @@ export interface MovePlan {
  */
 export function planMoves(
   stack: string,
-  source: readonly Pick<RecordedResource, "urn" | "type" | "custom">[],
+  source: readonly (Pick<RecordedResource, "urn" | "type" | "custom"> & { parent?: string })[],
   layers: readonly { layer: Layer; run: StackRun }[],
 ): MovePlan {
   const owners = new Map<string, Layer[]>();
@@ -77,12 +82,31 @@ export function planMoves(
     else if (owner && !resource.custom) sharedComponents.push(resource.urn);
     else unplaced.push(resource.urn);
   }
-  return {
-    stack,
-    moves: layers.map(({ layer }) => ({ layer, project: PROJECTS[layer], urns: moves.get(layer) ?? [] })),
-    sharedComponents,
-    unplaced,
-  };
+  const planned = layers.map(({ layer }) => ({ layer, project: PROJECTS[layer], urns: moves.get(layer) ?? [] }));
+  return { stack, moves: planned, renamed: renamedByMove(source, planned), sharedComponents, unplaced };
+}
+
+/** What `pulumi state move` makes of each moved URN (state_move.go: rewriteURNs). */
+function renamedByMove(
+  source: readonly { urn: string; type: string; parent?: string }[],
+  moves: readonly { project: string; urns: string[] }[],
+): Record<string, string> {
+  const byUrn = new Map(source.map((r) => [r.urn, r]));
+  const renamed: Record<string, string> = {};
+  for (const { project, urns } of moves) {
+    const moving = new Set(urns);
+    // The source is in dependency order: a parent is renamed before its children.
+    for (const urn of source.map((r) => r.urn).filter((u) => moving.has(u))) {
+      const resource = byUrn.get(urn);
+      if (!resource) continue;
+      const parent = resource.parent && moving.has(resource.parent) ? renamed[resource.parent] : undefined;
+      const parentType = parent ? parent.split("::")[2] : undefined;
+      const stack = /^urn:pulumi:([^:]+)::/.exec(urn)?.[1] ?? "";
+      const name = urn.slice(urn.lastIndexOf("::") + 2);
+      renamed[urn] = `urn:pulumi:${stack}::${project}::${parentType ? `${parentType}$` : ""}${resource.type}::${name}`;
+    }
+  }
+  return renamed;
 }
 
 /** The shell script that moves the stack: each project's stack created, then its resources moved into it. */

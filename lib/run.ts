@@ -60,7 +60,10 @@ interface RegisterRequest {
   getDeletebeforereplace(): boolean;
   getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
-  getAliasesList(): { getUrn(): string; getSpec(): { getName(): string } | undefined }[];
+  getAliasesList(): {
+    getUrn(): string;
+    getSpec(): { getName(): string; getNoparent(): boolean; getParenturn(): string } | undefined;
+  }[];
   getObject(): Properties;
 }
 
@@ -80,8 +83,12 @@ interface MockMonitorLike {
   readResource(req: ReadRequest, callback: Callback<{ getUrn(): string; getProperties(): Properties }>): Promise<void>;
 }
 
+/** An alias as one string: its URN, or what its spec changes (a name, or `parent:<urn>` / `parent:none`). */
 function describeAlias(alias: ReturnType<RegisterRequest["getAliasesList"]>[number]): string {
-  return alias.getUrn() || alias.getSpec()?.getName() || "";
+  const spec = alias.getSpec();
+  if (alias.getUrn() || !spec) return alias.getUrn();
+  const parent = spec.getNoparent() ? "parent:none" : spec.getParenturn() ? `parent:${spec.getParenturn()}` : "";
+  return [spec.getName(), parent].filter(Boolean).join(" ");
 }
 
 /** Dependencies no input implies: what `dependsOn` added (the engine merges both). */

@@ -27,8 +27,20 @@ const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 /** A resource's URN without its project: the same object in the single stack and in a layer's stack. */
 const placeless = (urn: string) => urn.replace(/^(urn:pulumi:[^:]+::)[^:]+::/, "$1");
 const byPlace = (resources: readonly RecordedResource[]) => new Map(resources.map((r) => [placeless(r.urn), r]));
-/** What the engine would change: inputs and options, without the dependencies (they cross stacks). */
-const state = (r: RecordedResource) => ({ inputs: r.inputs, options: { ...r.options, dependsOn: [] } });
+/**
+ * What the engine would change: inputs and options, without the dependencies (they cross stacks), the
+ * project in an alias's parent URN, and the alias that adopts a moved child (`parent:none`, migration only).
+ */
+const state = (r: RecordedResource) => ({
+  inputs: r.inputs,
+  options: {
+    ...r.options,
+    dependsOn: [],
+    aliases: r.options.aliases
+      .filter((a) => a !== "parent:none")
+      .map((a) => a.replace(/(urn:pulumi:[^:]+::)[^:]+::/g, "$1")),
+  },
+});
 
 function differences(a: readonly RecordedResource[], b: readonly RecordedResource[]) {
   const left = byPlace(a);

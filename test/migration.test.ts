@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { engineUrns, rehomed } from "../lib/migration";
+import { engineUrns } from "../lib/migration";
 import { main, planStackMove } from "../tools/migrate";
 import { captureConsole, runEnvironment, runStack, type RecordedResource } from "./harness";
 
@@ -61,16 +61,32 @@ describe("moving a stack made before the split into the project stacks", () => {
       for (const { layer, project, urns } of plan.moves) {
         const layerRun = environment.layers[layer]!;
         const layerUrns = engineUrns(layerRun.resources);
-        const registered = new Map(layerRun.resources.map((r) => [layerUrns.get(r.urn)!, r]));
+        // Where each registered resource is found after the move: its URN, or (a descendant of a
+        // component two projects share, which stays behind) the URN without that component, which an
+        // alias on the component's direct children gives it.
+        const adopted = new Map<string, RecordedResource>();
+        for (const r of layerRun.resources) {
+          const urn = layerUrns.get(r.urn)!;
+          adopted.set(urn, r);
+          const without = urn.replace(/::(doc-rag:delivery:Delivery|doc-rag:data:PostgresDatabase)\$/, "::");
+          if (without !== urn) adopted.set(without, r);
+        }
+        const arrived = new Set<RecordedResource>();
         for (const urn of urns) {
-          const target = registered.get(rehomed(urn, project));
-          assert.ok(target, `${project} registers ${rehomed(urn, project)}`);
+          const target = adopted.get(plan.renamed[urn]!);
+          assert.ok(target, `${project} adopts ${plan.renamed[urn]} (moved from ${urn})`);
+          arrived.add(target);
           if (!isDeepStrictEqual(before.get(urn)!.inputs, target.inputs)) updated.push(target.name);
         }
+        // The shared components' direct children carry the alias that finds them where the move put them.
+        for (const r of layerRun.resources.filter(
+          (r) => r.parent && /::(doc-rag:delivery:Delivery|doc-rag:data:PostgresDatabase)::/.test(r.parent),
+        )) {
+          assert.deepEqual(r.options.aliases, ["parent:none"], r.urn);
+        }
         // What the project registers that was not moved: only what the split adds.
-        const arriving = new Set(urns.map((urn) => rehomed(urn, project)));
-        const created = [...registered.values()]
-          .filter((r) => !arriving.has(layerUrns.get(r.urn)!) && !r.type.startsWith("pulumi:providers:"))
+        const created = layerRun.resources
+          .filter((r) => !arrived.has(r) && !r.type.startsWith("pulumi:providers:"))
           .map((r) => `${r.type}::${r.name}`);
         for (const what of created) {
           assert.match(

@@ -107,9 +107,17 @@ async function deployerAccess(cluster: Cluster, project: string, deployer: Deplo
   return answers;
 }
 
-/** What a project's first preview after the move may create: the split's own components and identities. */
-const SPLIT_ADDS =
-  /^create urn:pulumi:[^:]+::[^:]+::(doc-rag:delivery:Delivery::delivery|doc-rag:data:PostgresDatabase::postgres|kubernetes:(core\/v1:ServiceAccount|rbac\.authorization\.k8s\.io\/v1:Role|rbac\.authorization\.k8s\.io\/v1:RoleBinding)::(app|data)-deployer)$/;
+/**
+ * What a project's first preview after the move may change: create the split's own components and
+ * identities and the provider of its stack references, and give its Kubernetes provider the
+ * project's own kubeconfig (the data and app projects deploy as their ServiceAccounts).
+ */
+const SPLIT_ADDS = new RegExp(
+  [
+    "^create urn:pulumi:[^:]+::[^:]+::(doc-rag:delivery:Delivery::delivery|doc-rag:data:PostgresDatabase::postgres|pulumi:providers:pulumi::default|kubernetes:(core/v1:ServiceAccount|rbac\\.authorization\\.k8s\\.io/v1:Role|rbac\\.authorization\\.k8s\\.io/v1:RoleBinding)::(app|data)-deployer)$",
+    "^update urn:pulumi:[^:]+::[^:]+::pulumi:providers:kubernetes::kubernetes \\(kubeconfig\\)$",
+  ].join("|"),
+);
 
 /**
  * The move of a stack made before the split, for real: the single-stack program brought up, its

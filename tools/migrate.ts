@@ -20,7 +20,7 @@ import { checkOut, outDirOf, writeOut } from "./outDir";
 const USAGE = "usage: npm run migrate -- <stack> [--state FILE] [--organization ORG] [--out DIR]";
 
 /** The resources of a `pulumi stack export` (deployment v3): what the existing stack holds. */
-export function exportedResources(file: string): { urn: string; type: string; custom: boolean }[] {
+export function exportedResources(file: string): { urn: string; type: string; custom: boolean; parent?: string }[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -29,11 +29,16 @@ export function exportedResources(file: string): { urn: string; type: string; cu
   }
   const resources = (parsed as { deployment?: { resources?: unknown } }).deployment?.resources;
   if (!Array.isArray(resources)) throw new Error(`${file}: not a stack export (no deployment.resources)`);
-  return resources.map((r: { urn?: unknown; type?: unknown; custom?: unknown }, i) => {
+  return resources.map((r: { urn?: unknown; type?: unknown; custom?: unknown; parent?: unknown }, i) => {
     if (typeof r.urn !== "string" || typeof r.type !== "string") {
       throw new Error(`${file}: deployment.resources[${i}] has no urn or type`);
     }
-    return { urn: r.urn, type: r.type, custom: r.custom === true };
+    return {
+      urn: r.urn,
+      type: r.type,
+      custom: r.custom === true,
+      ...(typeof r.parent === "string" ? { parent: r.parent } : {}),
+    };
   });
 }
 
@@ -54,7 +59,11 @@ export async function planStackMove(stack: string, stateFile?: string): Promise<
   if (!layers.length)
     throw new Error(`stack ${stack} has no project stacks to move into (a review stack stays single)`);
   const urns = engineUrns(single.resources);
-  const planned = single.resources.map((r) => ({ ...r, urn: urns.get(r.urn) ?? r.urn }));
+  const planned = single.resources.map((r) => ({
+    ...r,
+    urn: urns.get(r.urn) ?? r.urn,
+    ...(r.parent ? { parent: urns.get(r.parent) ?? r.parent } : {}),
+  }));
   return planMoves(stack, stateFile ? exportedResources(stateFile) : planned, layers);
 }
 

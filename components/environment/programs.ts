@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { keepConfigSecretsSecret, loadConfig, type StackConfig } from "../config";
 import { NAMESPACE_ROLES } from "../config/names";
 import { kubernetesProvider } from "../platform/provider";
+import { Delivery } from "../delivery";
+import { PostgresDatabase } from "../data/postgres";
 import { deployerIdentities } from "./deployers";
 import {
   appLayer,
@@ -84,12 +86,31 @@ function checkNamespaces(config: StackConfig, namespaces: Record<string, string>
   }
 }
 
+/**
+ * The components two projects each build a part of (`delivery`, `postgres`) stay behind when a
+ * single stack is moved into the projects; `pulumi state move` then re-parents their children to
+ * the stack and rewrites their URNs without the component's type. An alias to that place lets each
+ * project's update adopt them (their descendants' aliases follow from it) instead of creating them
+ * anew. On a stack that never moved, the alias matches nothing.
+ */
+function adoptMovedChildren(): void {
+  pulumi.runtime.registerStackTransformation((args) => {
+    const parent = args.opts.parent;
+    if (!(parent instanceof Delivery || parent instanceof PostgresDatabase)) return undefined;
+    return {
+      props: args.props,
+      opts: { ...args.opts, aliases: [...(args.opts.aliases ?? []), { parent: pulumi.rootStackResource }] },
+    };
+  });
+}
+
 /** One layer's program, for projects/<layer>/index.ts. */
 export function layerProgram(layer: Layer): () => Promise<Outputs> {
   return async () => {
     const config = loadConfig();
     checkLayer(layer, config);
     const secretWhereSet = keepConfigSecretsSecret();
+    adoptMovedChildren();
     switch (layer) {
       case "cluster": {
         const provider = kubernetesProvider(config);
