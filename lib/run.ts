@@ -178,10 +178,7 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
  * recorded-run cache for all.
  */
 function forgetProgram(root: string): void {
-  const program = [
-    path.join(root, "index."),
-    ...["components", "projects"].map((dir) => path.join(root, dir) + path.sep),
-  ];
+  const program = [path.join(root, "index."), path.join(root, "projects") + path.sep];
   for (const id of Object.keys(require.cache)) {
     if (program.some((p) => id.startsWith(p)) && !id.includes(`${path.sep}node_modules${path.sep}`)) {
       // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- require.cache is keyed by path

@@ -177,26 +177,7 @@ describe("npm run flows", () => {
     }
   });
 
-  it("judges the whole environment as the single stack did, and one project's objects alone come up short", async () => {
-    const judged = async (args: string[]) => {
-      const out = fs.mkdtempSync(path.join(os.tmpdir(), "flows-project-"));
-      try {
-        const result = await captureConsole(() => flowsMain(["production", "--own", "--out", out, ...args]));
-        return {
-          code: result.code,
-          report: JSON.parse(fs.readFileSync(path.join(out, "flows.json"), "utf8")) as FlowReport,
-        };
-      } finally {
-        fs.rmSync(out, { recursive: true, force: true });
-      }
-    };
-    const whole = await judged([]);
-    const single = await judged(["--project", "single"]);
-    assert.equal(whole.code, 0);
-    assert.deepEqual([whole.report.required, whole.report.problems], [single.report.required, single.report.problems]);
-    // The app project's objects alone: its services' peers are in the other projects' namespaces.
-    const app = await judged(["--project", "app"]);
-    assert.equal(app.code, 1);
+  it("refuses a project that does not exist (layers.test.ts compares the whole environment with the single stack)", async () => {
     const bad = await captureConsole(() => flowsMain(["production", "--project", "web"]));
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--project "web": must be one of cluster, data, app, governance, single/);

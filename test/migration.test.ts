@@ -38,7 +38,8 @@ describe("moving a stack made before the split into the project stacks", () => {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "doc-rag-migrate-"))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  for (const stack of ["staging", "production"]) {
+  // Production (the real lane moves dev with the real CLI: npm run e2e -- dev --migration).
+  for (const stack of ["production"]) {
     it(`${stack}: every resource moves to the one project that registers it, unchanged, and nothing is destroyed`, async () => {
       const single = await runStack(stack);
       const state = path.join(dir, "state.json");
