@@ -173,9 +173,9 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
 }
 
 /**
- * Forgets the program's modules (its indexes, components/ and projects/), so the next import
- * evaluates the program afresh. The engine, the tools and the tests stay loaded: one
- * recorded-run cache for all.
+ * Forgets the programs' entry modules (the root's index and projects/*/index), so the next import
+ * runs the program afresh. The components, the engine, the tools and the tests stay loaded (the
+ * components keep no module state): one evaluation of them, and one recorded-run cache, for all.
  */
 function forgetProgram(root: string): void {
   const program = [path.join(root, "index."), path.join(root, "projects") + path.sep];
