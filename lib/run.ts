@@ -173,7 +173,7 @@ function recordRegistrations(monitor: MockMonitorLike, into: RecordedResource[])
 }
 
 /**
- * Forgets the programs' entry modules (the root's index and projects/*/index), so the next import
+ * Forgets the programs' entry modules (the root's index and projects/<layer>/index), so the next import
  * runs the program afresh. The components, the engine, the tools and the tests stay loaded (the
  * components keep no module state): one evaluation of them, and one recorded-run cache, for all.
  */
