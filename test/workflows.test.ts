@@ -7,7 +7,7 @@ import { WORKFLOW_INPUTS } from "../components/governance/pipeline";
 import { loadPins, PINS, PINS_DIR } from "../components/governance/pins";
 import { workflowFiles } from "../components/governance/workflows";
 import { ofType, PROJECT_ROOT, runStack, type Values } from "./harness";
-import { runToolOn } from "./harness/tools";
+import { launch, runToolOn } from "./harness/tools";
 import { workflowLint } from "./harness/workflowLint";
 import {
   contextReads,
@@ -124,6 +124,18 @@ describe("GitHub workflows", () => {
       (await workflowLint()).own.map((p) => `${path.basename(p.file)}:${p.line}:${p.column} ${p.message}`),
       [],
     );
+  });
+
+  it("writes the generated workflows where file-reading auditors (.ci/run's zizmor) find them, and lints them", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "generated-workflows-"));
+    try {
+      const written = launch("lintWorkflows", ["--write-generated", dir]);
+      assert.equal(written.status, 0, written.stdout + written.stderr);
+      for (const [file, text] of Object.entries(workflowFiles()))
+        assert.equal(fs.readFileSync(path.join(dir, file), "utf8"), text);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the linter really lints: a broken workflow is reported", async () => {
