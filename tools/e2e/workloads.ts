@@ -53,22 +53,27 @@ function replicaSetFor(rollout: KubeObject): Record<string, unknown> {
 /** Creates each Rollout's ReplicaSet as Rollouts appear, until stopped (runs beside `pulumi up`). */
 export function standInForRollouts(cluster: Cluster): { stop: () => Promise<void> } {
   let running = true;
+  const seen = new Set<string>();
+  const sweep = async () => {
+    for (const rollout of await list(cluster, "rollouts.argoproj.io")) {
+      const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
+      if (seen.has(key)) continue;
+      const created = await cluster.kubectl(["create", "-f", "-"], JSON.stringify(replicaSetFor(rollout)));
+      if (created.code === 0 || /AlreadyExists/.test(created.stderr)) seen.add(key);
+    }
+  };
   const done = (async () => {
-    const seen = new Set<string>();
     while (running) {
-      for (const rollout of await list(cluster, "rollouts.argoproj.io")) {
-        const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
-        if (seen.has(key)) continue;
-        const created = await cluster.kubectl(["create", "-f", "-"], JSON.stringify(replicaSetFor(rollout)));
-        if (created.code === 0 || /AlreadyExists/.test(created.stderr)) seen.add(key);
-      }
+      await sweep();
       await new Promise((r) => setTimeout(r, 2000));
     }
   })();
   return {
+    // One last sweep once up has finished: a Rollout created after the last poll still gets its ReplicaSet.
     stop: async () => {
       running = false;
       await done;
+      await sweep();
     },
   };
 }
