@@ -14,6 +14,11 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
+    // Plain ES modules run by Node: this file and the static checks' runner.
+    files: ["**/*.mjs"],
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
     files: ["**/*.ts"],
     // Type-aware rules: the ones that catch what a type-checker alone lets through in async code.
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

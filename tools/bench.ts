@@ -29,7 +29,10 @@ const BUILT = path.resolve(__dirname, "..");
 /** npm test's phases, each as the package script runs it (npm test runs the checks beside mocha). */
 export const SUITE_PHASES: readonly { name: string; command: string[] }[] = [
   { name: "build", command: ["npm", "run", "--silent", "build"] },
-  { name: "checks: typecheck beside lint (eslint, prettier)", command: ["npm", "run", "--silent", "checks"] },
+  {
+    name: "checks: typecheck and type-aware lint on one program, prettier, markdownlint",
+    command: ["npm", "run", "--silent", "checks"],
+  },
   { name: "mocha under c8", command: ["npm", "run", "--silent", "test:unit"] },
 ];
 
