@@ -37,7 +37,8 @@ export function rehomed(urn: string, project: string, stack?: string): string {
   );
 }
 
-const placeless = (urn: string) => rehomed(urn, "_", "_");
+/** A URN without its project and stack: the same resource wherever it lives. */
+export const placeless = (urn: string) => rehomed(urn, "_", "_");
 
 export interface MovePlan {
   stack: string;

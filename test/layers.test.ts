@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { isDeepStrictEqual } from "node:util";
 import { DEPLOYERS } from "../components/environment/deployers";
 import { LAYERS, PROJECTS } from "../components/environment/projects";
+import { placeless } from "../lib/migration";
 import { DOC_RAG_SERVICES } from "../components/services";
 import { buildModel } from "../tools/flows/model";
 import { analyzeFlows, modelConfigFor } from "../tools/flows/report";
@@ -24,8 +25,6 @@ import {
 
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 
-/** A resource's URN without its project: the same object in the single stack and in a layer's stack. */
-const placeless = (urn: string) => urn.replace(/^(urn:pulumi:[^:]+::)[^:]+::/, "$1");
 const byPlace = (resources: readonly RecordedResource[]) => new Map(resources.map((r) => [placeless(r.urn), r]));
 /**
  * What the engine would change: inputs and options, without the dependencies (they cross stacks), the
@@ -68,7 +67,7 @@ describe("stacks by lifecycle: the four projects of an environment", () => {
       const { onlyLeft, onlyRight, changed } = differences(single.resources, layered.resources);
       assert.deepEqual(onlyLeft, [], "every object of the single stack is in one of the projects");
       // The references, and the deploy identities the cluster project makes for the data and app projects.
-      const plumbing = onlyRight.map((urn) => urn.replace(/^urn:pulumi:[^:]+::(pulumi:pulumi:Stack\$)?/, ""));
+      const plumbing = onlyRight.map((urn) => urn.replace(/^urn:pulumi:[^:]+::[^:]+::(pulumi:pulumi:Stack\$)?/, ""));
       assert.deepEqual(
         plumbing.filter((urn) => !urn.includes(`${STACK_REFERENCE}::`) && !/-deployer$/.test(urn)),
         [],

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
+import { SHARED_COMPONENT_TYPE, SHARED_COMPONENT_URN_TAIL, SHARED_COMPONENTS } from "../components/environment/shared";
 import { engineUrns } from "../lib/migration";
 import { main, planStackMove } from "../tools/migrate";
 import { captureConsole, runEnvironment, runStack, type RecordedResource } from "./harness";
@@ -47,10 +48,10 @@ describe("moving a stack made before the split into the project stacks", () => {
       const plan = await planStackMove(stack, state);
       assert.deepEqual(plan.unplaced, []);
       // The two components each of two projects builds a part of: they stay, their children move.
-      assert.deepEqual(plan.sharedComponents, [
-        `urn:pulumi:${stack}::doc-rag::doc-rag:data:PostgresDatabase::postgres`,
-        `urn:pulumi:${stack}::doc-rag::doc-rag:delivery:Delivery::delivery`,
-      ]);
+      assert.deepEqual(
+        [...plan.sharedComponents].sort(),
+        SHARED_COMPONENTS.map((c) => `urn:pulumi:${stack}::doc-rag::${c.type}::${c.name}`).sort(),
+      );
       const moved = plan.moves.flatMap((m) => m.urns);
       assert.equal(new Set(moved).size, moved.length, "no resource moves twice");
 
@@ -69,7 +70,7 @@ describe("moving a stack made before the split into the project stacks", () => {
         for (const r of layerRun.resources) {
           const urn = layerUrns.get(r.urn)!;
           adopted.set(urn, r);
-          const without = urn.replace(/::(doc-rag:delivery:Delivery|doc-rag:data:PostgresDatabase)\$/, "::");
+          const without = urn.replace(new RegExp(`::${SHARED_COMPONENT_TYPE}\\$`), "::");
           if (without !== urn) adopted.set(without, r);
         }
         const arrived = new Set<RecordedResource>();
@@ -81,7 +82,7 @@ describe("moving a stack made before the split into the project stacks", () => {
         }
         // The shared components' direct children carry the alias that finds them where the move put them.
         for (const r of layerRun.resources.filter(
-          (r) => r.parent && /::(doc-rag:delivery:Delivery|doc-rag:data:PostgresDatabase)::/.test(r.parent),
+          (r) => r.parent && new RegExp(`::${SHARED_COMPONENT_TYPE}::`).test(r.parent),
         )) {
           assert.deepEqual(r.options.aliases, ["parent:none"], r.urn);
         }
@@ -92,7 +93,9 @@ describe("moving a stack made before the split into the project stacks", () => {
         for (const what of created) {
           assert.match(
             what,
-            /^(pulumi:pulumi:StackReference::|doc-rag:data:PostgresDatabase::postgres$|doc-rag:delivery:Delivery::delivery$|kubernetes:.*::(app|data)-deployer$)/,
+            new RegExp(
+              `^(pulumi:pulumi:StackReference::|${SHARED_COMPONENT_URN_TAIL}$|kubernetes:.*::(app|data)-deployer$)`,
+            ),
             `${project} creates ${what}`,
           );
         }

@@ -19,6 +19,7 @@ import { planStackMove } from "./migrate";
 import { environmentLayers } from "../lib/run";
 import { DEPLOYERS, type DeployerIdentity } from "../components/environment/deployers";
 import { PROJECTS, SINGLE_STACK_PROJECT, type Layer } from "../components/environment/projects";
+import { SHARED_COMPONENT_URN_TAIL } from "../components/environment/shared";
 import { startCluster, type Cluster } from "./e2e/cluster";
 import { ENGINE_SUBSTITUTES, ENGINE_VERSIONS, ensureEngine, NO_CREDENTIALS } from "./e2e/engine";
 import { changes, created, planned, policyFindings, pulumiCli, refusals, type PulumiCli } from "./e2e/pulumi";
@@ -114,7 +115,8 @@ async function deployerAccess(cluster: Cluster, project: string, deployer: Deplo
  */
 const SPLIT_ADDS = new RegExp(
   [
-    "^create urn:pulumi:[^:]+::[^:]+::(doc-rag:delivery:Delivery::delivery|doc-rag:data:PostgresDatabase::postgres|pulumi:providers:pulumi::default|kubernetes:(core/v1:ServiceAccount|rbac\\.authorization\\.k8s\\.io/v1:Role|rbac\\.authorization\\.k8s\\.io/v1:RoleBinding)::(app|data)-deployer)$",
+    `^create urn:pulumi:[^:]+::[^:]+::(${SHARED_COMPONENT_URN_TAIL}|pulumi:providers:pulumi::default|` +
+      "kubernetes:(core/v1:ServiceAccount|rbac\\.authorization\\.k8s\\.io/v1:Role|rbac\\.authorization\\.k8s\\.io/v1:RoleBinding)::(app|data)-deployer)$",
     "^update urn:pulumi:[^:]+::[^:]+::pulumi:providers:kubernetes::kubernetes \\(kubeconfig\\)$",
   ].join("|"),
 );

@@ -71,12 +71,13 @@ function backupValues(backups: PostgresConfig["backups"]): Record<string, unknow
  * `doc-rag/database` secret path (via the catalogue's `doc-rag-postgres-app` Secret).
  */
 export class PostgresDatabase extends pulumi.ComponentResource {
+  static readonly TYPE = "doc-rag:data:PostgresDatabase";
   readonly endpoint: Endpoint;
   readonly readOnlyEndpoint: Endpoint;
   readonly database: string;
 
   constructor(name: string, args: PostgresDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("doc-rag:data:PostgresDatabase", name, {}, opts);
+    super(PostgresDatabase.TYPE, name, {}, opts);
     const cfg = args.config;
     const keep = { parent: this, ...keepData(args.protect) };
 

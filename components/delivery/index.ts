@@ -61,12 +61,13 @@ export type DeliveryPart = "controllers" | "services" | "all";
  * and the application's configuration.
  */
 export class Delivery extends pulumi.ComponentResource {
+  static readonly TYPE = "doc-rag:delivery:Delivery";
   readonly services: Record<DocRagService, DocRagServiceComponent>;
   /** The api's public host, behind the Gateway's HTTPS listener; none on a shared cluster. */
   readonly apiHost: string | undefined;
 
   constructor(name: string, args: DeliveryArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("doc-rag:delivery:Delivery", name, {}, opts);
+    super(Delivery.TYPE, name, {}, opts);
     const ns = args.namespaces;
     const production = args.environment === "production";
     const progressive = args.environment !== "dev";

@@ -135,12 +135,14 @@ export function clusterLayer(config: StackConfig, provider: k8s.Provider): Clust
 
 /** The cluster layer's contract with the layers above it (the cluster stack's `platform` output). */
 export function clusterContractOf(config: StackConfig, cluster: ClusterLayer): pulumi.Output<ClusterContract> {
+  // The cluster project refuses review stacks (checkLayer), the only ones without a collector.
+  const observability = cluster.observability;
+  if (!observability) throw new Error("the cluster project runs no review stack: its stack has a trace collector");
   return pulumi.all(cluster.platform.names).apply((namespaces) => ({
     environment: config.environment,
     namespaces: namespaces as ClusterContract["namespaces"],
     secretsBackend: cluster.secrets.backend,
-    // The cluster project never runs a review stack, so its collector always exists.
-    tracingEndpoint: cluster.observability?.tracingEndpoint ?? "",
+    tracingEndpoint: observability.tracingEndpoint,
   }));
 }
 

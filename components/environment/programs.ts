@@ -7,8 +7,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { keepConfigSecretsSecret, loadConfig, type StackConfig } from "../config";
 import { NAMESPACE_ROLES } from "../config/names";
 import { kubernetesProvider } from "../platform/provider";
-import { Delivery } from "../delivery";
-import { PostgresDatabase } from "../data/postgres";
 import { deployerIdentities } from "./deployers";
 import {
   appLayer,
@@ -25,6 +23,7 @@ import {
 } from "./layers";
 import { layersOf, PROJECTS, type Layer } from "./projects";
 import { readLayer, ReferenceError } from "./references";
+import { isSharedComponent } from "./shared";
 
 type Outputs = Record<string, unknown>;
 
@@ -87,7 +86,7 @@ function checkNamespaces(config: StackConfig, namespaces: Record<string, string>
 }
 
 /**
- * The components two projects each build a part of (`delivery`, `postgres`) stay behind when a
+ * The components two projects each build a part of (SHARED_COMPONENTS) stay behind when a
  * single stack is moved into the projects; `pulumi state move` then re-parents their children to
  * the stack and rewrites their URNs without the component's type. An alias to that place lets each
  * project's update adopt them (their descendants' aliases follow from it) instead of creating them
@@ -96,7 +95,7 @@ function checkNamespaces(config: StackConfig, namespaces: Record<string, string>
 function adoptMovedChildren(): void {
   pulumi.runtime.registerStackTransformation((args) => {
     const parent = args.opts.parent;
-    if (!(parent instanceof Delivery || parent instanceof PostgresDatabase)) return undefined;
+    if (!isSharedComponent(parent)) return undefined;
     return {
       props: args.props,
       opts: { ...args.opts, aliases: [...(args.opts.aliases ?? []), { parent: pulumi.rootStackResource }] },
