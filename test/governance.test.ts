@@ -3,11 +3,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { minimatch } from "minimatch";
 import { parse } from "yaml";
-import { PIPELINE, RELEASE, releaseEnvironmentName, requiredChecks } from "../components/governance/pipeline";
+import { PIPELINE, RELEASE, releaseEnvironmentName } from "../components/governance/pipeline";
+import { requiredChecksOf } from "../components/governance/proposal";
 import { GITHUB_ACTIONS_APP_ID } from "../components/governance/github";
 import { workflowFiles } from "../components/governance/workflows";
 import type { RulesetProps } from "../policies/github";
 import {
+  captureConsole,
   isSecret,
   mockDigest,
   MOCK_ORGANIZATION,
@@ -121,8 +123,9 @@ describe("governance: the repository and its rulesets", () => {
       ],
       true,
     );
-    const codeowners = one(runs.production, "github:index/repositoryFile:RepositoryFile");
-    assert.equal(codeowners["file"], ".github/CODEOWNERS");
+    const codeowners = ofType(runs.production, "github:index/repositoryFile:RepositoryFile").find(
+      (f) => f.inputs["file"] === ".github/CODEOWNERS",
+    )!.inputs as Values;
     assert.match(codeowners["content"], /^\* @doc-rag\/platform @doc-rag\/senior-devs$/m);
     const repository = ofType(runs.production, REPOSITORY)[0]!;
     assert.ok(repository.options.protect && repository.options.retainOnDelete);
@@ -152,7 +155,7 @@ describe("governance: the repository and its rulesets", () => {
         [true, true, true],
       );
       assert.equal(r.rules?.requiredStatusChecks?.strictRequiredStatusChecksPolicy, true);
-      assert.equal(r.bypassActors, undefined);
+      assert.deepEqual(r.bypassActors, []);
     }
   });
 
@@ -185,7 +188,7 @@ describe("governance: the repository and its rulesets", () => {
     assert.ok(required.every((c) => c.integrationId === GITHUB_ACTIONS_APP_ID));
     assert.deepEqual(
       required.map((c) => c.context),
-      requiredChecks(),
+      requiredChecksOf(workflowFiles()),
     );
     for (const { context } of required) {
       const job = PIPELINE.find(
@@ -194,7 +197,7 @@ describe("governance: the repository and its rulesets", () => {
       assert.ok(job?.gatesMerge, `${context} is a merge-gating job of the pipeline`);
     }
     assert.ok(required.some((c) => c.context === "test (stable)"));
-    assert.deepEqual(runs.production.outputs["requiredChecks"], requiredChecks());
+    assert.deepEqual(runs.production.outputs["requiredChecks"], requiredChecksOf(workflowFiles()));
   });
 
   it("reaches OpenSSF Scorecard's Branch-Protection maximum on main, computed from the recorded ruleset", () => {
@@ -221,7 +224,7 @@ describe("governance: dev", () => {
         .map((r) => r.type),
       [],
     );
-    const refused = await runStack("dev", { overrides: ['doc-rag:github={"owner":"doc-rag"}'] });
+    const refused = await runStack("dev", { overrides: ['doc-rag:github={"owner":"doc-rag","plan":"team"}'] });
     assert.match(refused.error?.message ?? "", /doc-rag:github: must not be set in dev: dev has no GitHub governance/);
   });
 });
@@ -315,19 +318,28 @@ describe("governance: the pipeline as code", () => {
     const checkNames = Object.values(jobs).flatMap((j) =>
       j["strategy"] ? (j["strategy"].matrix.rust as string[]).map((m) => `${j["name"]} (${m})`) : [j["name"] as string],
     );
-    for (const check of requiredChecks()) assert.ok(checkNames.includes(check), `${check} is a job of ci.yml`);
+    const required = requiredChecksOf(files);
+    assert.equal(
+      required.length,
+      PIPELINE.filter((j) => j.gatesMerge).length + 1,
+      "one check per gating job, two for the matrix",
+    );
+    for (const check of required) assert.ok(checkNames.includes(check), `${check} is a job of ci.yml`);
   });
 
-  it("commits the workflows to the repository only where asked, from the stack that owns the repository", async () => {
+  it("proposes the workflows from the stack that owns the repository, and without them requires no check", async () => {
     const fileNames = (run: StackRun) =>
       ofType(run, "github:index/repositoryFile:RepositoryFile").map((f) => f.inputs["file"]);
-    assert.deepEqual(fileNames(runs.production), [".github/CODEOWNERS"]);
-    const committing = await runStack("production", { overrides: ["doc-rag:github.commitWorkflows=true"] });
-    assert.deepEqual(fileNames(committing).sort(), [".github/CODEOWNERS", ...Object.keys(files)].sort());
-    const ci = ofType(committing, "github:index/repositoryFile:RepositoryFile").find(
+    assert.deepEqual(fileNames(runs.production).sort(), [".github/CODEOWNERS", ...Object.keys(files)].sort());
+    assert.deepEqual(fileNames(runs.staging), [], "staging does not own the repository");
+    const ci = ofType(runs.production, "github:index/repositoryFile:RepositoryFile").find(
       (f) => f.inputs["file"] === ".github/workflows/ci.yml",
     )!;
     assert.equal(ci.inputs["content"], files[".github/workflows/ci.yml"]);
+    const without = await runStack("production", { overrides: ["doc-rag:github.commitWorkflows=false"] });
+    assert.deepEqual(fileNames(without), [".github/CODEOWNERS"]);
+    assert.equal(ruleset(without, "main").rules?.requiredStatusChecks, undefined, "no check nobody produces");
+    assert.deepEqual(without.outputs["requiredChecks"], []);
   });
 });
 
@@ -507,5 +519,66 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
     const bad = await runStack("settings", { root, overrides: ["doc-rag-deployments:organization="] });
     assert.match(bad.error?.message ?? "", /doc-rag-deployments:organization: must not be empty \(got ""\)/);
     assert.equal(bad.resources.length, 0);
+  });
+});
+
+describe("governance: the GitHub plan (doc-rag:github.plan)", () => {
+  const warningsOf = async (stack: string, overrides: string[]) => {
+    let run: StackRun | undefined;
+    const { stderr } = await captureConsole(async () => {
+      run = await runStack(stack, { overrides, fresh: true });
+      return 0;
+    });
+    return { run: run!, warnings: stderr };
+  };
+
+  it("refuses what would leave the repository unprotected, naming the key, the value and what is allowed", async () => {
+    const cases: [string, string[], RegExp][] = [
+      [
+        "production",
+        ["doc-rag:github.plan=free"],
+        /doc-rag:github\.plan: cannot protect a private repository on GitHub free: rulesets are not enforced .*use plan team or enterprise, or visibility public/,
+      ],
+      [
+        "production",
+        ["doc-rag:github.plan=team"],
+        /doc-rag:github\.reviewers: cannot be enforced on a private repository on GitHub team: required reviewers need GitHub Enterprise .*production's release approval/,
+      ],
+      [
+        "staging",
+        ["doc-rag:github.plan=team", "doc-rag:github.visibility=internal"],
+        /doc-rag:github\.visibility: needs plan enterprise/,
+      ],
+      ["staging", ["doc-rag:github.plan=business"], /doc-rag:github\.plan: .*must be one of free, team, enterprise/],
+    ];
+    for (const [stack, overrides, message] of cases) {
+      const run = await runStack(stack, { overrides });
+      assert.match(run.error?.message ?? "", message, overrides.join(" "));
+      assert.equal(run.resources.filter((r) => r.type.startsWith("github:")).length, 0, "nothing registered");
+    }
+  });
+
+  it("turns off with a warning what the plan cannot enforce and the release does not rest on", async () => {
+    // Staging on Team: environments and rulesets yes, reviewers and wait timers no.
+    const staging = await warningsOf("staging", [
+      "doc-rag:github.plan=team",
+      'doc-rag:github.reviewers=["qa"]',
+      "doc-rag:github.waitTimerMinutes=5",
+    ]);
+    assert.equal(staging.run.error, undefined, staging.run.error?.message);
+    const env = one(staging.run, ENVIRONMENT);
+    assert.equal(env["reviewers"], undefined);
+    assert.equal(env["waitTimer"], 0);
+    assert.match(staging.warnings, /doc-rag:github\.reviewers cannot be enforced .*staging deploys without them/);
+    assert.match(staging.warnings, /doc-rag:github\.waitTimerMinutes \(5\) cannot be enforced/);
+    // Without Advanced Security, a private repository gets no secret scanning settings (GitHub would answer 422).
+    const plain = await warningsOf("production", ["doc-rag:github.advancedSecurity=false"]);
+    assert.equal(one(plain.run, REPOSITORY)["securityAndAnalysis"], undefined);
+    assert.match(plain.warnings, /secret scanning and push protection are off/);
+    // A public repository has every feature on the free plan.
+    const open = await warningsOf("production", ["doc-rag:github.plan=free", "doc-rag:github.visibility=public"]);
+    assert.equal(open.run.error, undefined, open.run.error?.message);
+    assert.ok(one(open.run, ENVIRONMENT)["reviewers"]);
+    assert.doesNotMatch(open.warnings, /cannot be enforced|secret scanning/);
   });
 });

@@ -1,6 +1,7 @@
 /** The application repository's governance on GitHub, per stack (none in dev). */
 import { z } from "zod";
 import { strictObject } from "./primitives";
+import { GITHUB_PLANS, REPOSITORY_VISIBILITIES } from "../governance/plan";
 
 const slug = z
   .string({ error: "must be a string" })
@@ -37,6 +38,13 @@ export const githubSchema = strictObject({
     .string({ error: "must be a string" })
     .regex(/^[A-Za-z0-9._-]+$/, "must be a repository name")
     .default("doc-rag"),
+  /** The organization's GitHub plan: what it can enforce on the repository (governance/plan.ts). */
+  plan: z.enum(GITHUB_PLANS, { error: `must be one of ${GITHUB_PLANS.join(", ")} (the organization's GitHub plan)` }),
+  visibility: z
+    .enum(REPOSITORY_VISIBILITIES, { error: `must be one of ${REPOSITORY_VISIBILITIES.join(", ")}` })
+    .default("private"),
+  /** The organization has GitHub Advanced Security (Secret Protection): secret scanning on a private repository. */
+  advancedSecurity: z.boolean({ error: "must be true or false" }).default(false),
   /** Repository-wide settings and rulesets: exactly one stack may own them. */
   manageRepository: z.boolean({ error: "must be true or false" }).optional(),
   /** Teams (slugs) who may create release tags (v*); without any, the repository's admins. */
@@ -46,8 +54,11 @@ export const githubSchema = strictObject({
   waitTimerMinutes: z.number().int().min(0).max(43200, "must be between 0 and 43200").default(0),
   /** Plain environment variables of this stack's environment. */
   variables: z.record(userVariableName, z.string()).default({}),
-  /** Commit the generated workflow files to the repository. */
-  commitWorkflows: z.boolean({ error: "must be true or false" }).default(false),
+  /**
+   * Propose the generated workflow files (and CODEOWNERS) in a pull request the program opens; the
+   * rulesets require the checks those workflows produce, so without them no check is required.
+   */
+  commitWorkflows: z.boolean({ error: "must be true or false" }).default(true),
   /** Teams that own the code (the CODEOWNERS file's default owners). */
   codeOwners: z.array(slug).min(1, "must name at least one team").default(["platform"]),
 });

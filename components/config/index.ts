@@ -12,6 +12,7 @@ import { ENVIRONMENTS, MIN_KUBERNETES_MINOR, NAMESPACE_ROLES, PROJECT, type Name
 import { postgresSchema, qdrantSchema, valkeySchema } from "./data";
 import { deliverySchema, placeholderRelease, releaseSchema, servicesSchema, withRelease } from "./delivery";
 import { environmentSecretsSchema, githubSchema } from "./governance";
+import { planFindings } from "../governance/plan";
 import { clusterDnsSchema, namespacesSchema } from "./namespaces";
 import { DOC_RAG_SERVICES, routedByGateway, serviceStrategy, type DocRagService } from "../services";
 import { podsAtWorst, type Replacement } from "../footprint";
@@ -206,7 +207,7 @@ export const CONFIG_KEYS = {
   github: key(
     "object",
     githubSchema.optional(),
-    "GitHub governance (staging and production; refused in dev): {owner, repository, manageRepository, releaseManagers, reviewers, waitTimerMinutes, variables, commitWorkflows, codeOwners}.",
+    "GitHub governance (staging and production; refused in dev): {owner, repository, plan (free, team or enterprise: what GitHub can enforce; refused where it cannot protect the repository), visibility, advancedSecurity, manageRepository, releaseManagers, reviewers, waitTimerMinutes, variables, commitWorkflows (proposed in a pull request), codeOwners}.",
   ),
   githubToken: key(
     "string",
@@ -418,6 +419,9 @@ const stackSchema = z
     }
     if (cfg.environment === "dev" && cfg.github) {
       problem(["github"], cfg.github, "must not be set in dev: dev has no GitHub governance");
+    } else if (cfg.github) {
+      for (const refusal of planFindings(cfg.environment, cfg.github).refusals)
+        problem(["github", ...refusal.path], refusal.value, refusal.message);
     }
     if (cfg.environment === "production") {
       if (!cfg.postgres.backups.enabled) {

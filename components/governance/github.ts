@@ -2,9 +2,11 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT as ESC_PROJECT } from "../config/names";
 import { PROGRAM_VARIABLES, type Environment, type GithubConfig } from "../config";
-import { deploymentSources, RELEASE, requiredChecks } from "./pipeline";
+import { deploymentSources, RELEASE } from "./pipeline";
 import { workflowFiles } from "./workflows";
 import { keepData } from "../protection";
+import { planCapabilities, planFindings, secretScanningWarning } from "./plan";
+import { managedFilesProposal, requiredChecksOf } from "./proposal";
 
 /** The GitHub Actions app's id: the one integration whose checks the rulesets accept. */
 export const GITHUB_ACTIONS_APP_ID = 15368;
@@ -52,7 +54,10 @@ export class GitHubGovernance extends pulumi.ComponentResource {
     const repository = cfg.repository;
     const env = args.environment;
 
-    const teamIds = cfg.reviewers.map((slug) => this.teamId(slug, provider));
+    // What the plan cannot enforce is off, with a warning (what it must enforce, the config refused).
+    const can = planCapabilities(cfg);
+    for (const warning of planFindings(env, cfg).warnings) void pulumi.log.warn(warning, this);
+    const teamIds = can.protectionRules ? cfg.reviewers.map((slug) => this.teamId(slug, provider)) : [];
     const environment = new github.RepositoryEnvironment(
       `${name}-environment`,
       {
@@ -61,7 +66,7 @@ export class GitHubGovernance extends pulumi.ComponentResource {
         ...(teamIds.length ? { reviewers: [{ teams: teamIds }] } : {}),
         preventSelfReview: true,
         canAdminsBypass: false,
-        waitTimer: cfg.waitTimerMinutes,
+        waitTimer: can.protectionRules ? cfg.waitTimerMinutes : 0,
         deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
       },
       child,
@@ -99,7 +104,8 @@ export class GitHubGovernance extends pulumi.ComponentResource {
       );
     }
 
-    this.requiredChecks = requiredChecks();
+    // Exactly the checks the committed workflows produce on a pull request: none without them.
+    this.requiredChecks = cfg.commitWorkflows ? requiredChecksOf(workflowFiles()) : [];
     if (cfg.manageRepository) this.repositoryWide(name, args, child);
     this.registerOutputs({ requiredChecks: this.requiredChecks });
   }
@@ -112,16 +118,23 @@ export class GitHubGovernance extends pulumi.ComponentResource {
   /** Settings no two stacks may both own: the repository, CODEOWNERS, the rulesets. */
   private repositoryWide(name: string, args: GitHubGovernanceArgs, child: pulumi.CustomResourceOptions): void {
     const cfg = args.config;
+    const secretScanning = secretScanningWarning(cfg);
+    if (secretScanning) void pulumi.log.warn(secretScanning, this);
     const repo = new github.Repository(
       `${name}-repository`,
       {
         name: cfg.repository,
-        visibility: "private",
+        visibility: cfg.visibility,
         vulnerabilityAlerts: true,
-        securityAndAnalysis: {
-          secretScanning: { status: "enabled" },
-          secretScanningPushProtection: { status: "enabled" },
-        },
+        // Without Advanced Security on a private repository GitHub answers 422: left unset there.
+        ...(secretScanning
+          ? {}
+          : {
+              securityAndAnalysis: {
+                secretScanning: { status: "enabled" },
+                secretScanningPushProtection: { status: "enabled" },
+              },
+            }),
         allowSquashMerge: true,
         allowMergeCommit: false,
         allowRebaseMerge: false,
@@ -138,39 +151,25 @@ export class GitHubGovernance extends pulumi.ComponentResource {
       { repository: repo.name, enabled: true },
       afterRepo,
     );
-    new github.RepositoryFile(
-      `${name}-codeowners`,
+    // CODEOWNERS and the workflows reach main as a pull request under main's own ruleset: no bypass.
+    managedFilesProposal(
+      name,
       {
         repository: repo.name,
-        branch: "main",
-        file: ".github/CODEOWNERS",
-        content: `# Managed by doc-rag-platform (Pulumi); changes here are overwritten.\n* ${cfg.codeOwners
-          .map((team) => `@${cfg.owner}/${team}`)
-          .join(" ")}\n`,
-        commitMessage: "Update CODEOWNERS (managed by doc-rag-platform)",
-        overwriteOnCreate: true,
+        files: {
+          ".github/CODEOWNERS": `# Managed by doc-rag-platform (Pulumi); changes here are overwritten.\n* ${cfg.codeOwners
+            .map((team) => `@${cfg.owner}/${team}`)
+            .join(" ")}\n`,
+          ...(cfg.commitWorkflows ? workflowFiles() : {}),
+        },
       },
       afterRepo,
     );
-    if (cfg.commitWorkflows) {
-      for (const [file, content] of Object.entries(workflowFiles())) {
-        new github.RepositoryFile(
-          `${name}-workflow-${file
-            .split("/")
-            .pop()
-            ?.replace(/\.yml$/, "")}`,
-          {
-            repository: repo.name,
-            branch: "main",
-            file,
-            content,
-            commitMessage: `Update ${file} (generated by doc-rag-platform)`,
-            overwriteOnCreate: true,
-          },
-          afterRepo,
-        );
-      }
-    }
+    if (!cfg.commitWorkflows)
+      void pulumi.log.warn(
+        "doc-rag:github.commitWorkflows is false: the rulesets require no status check, and no release workflow runs on a tag",
+        this,
+      );
     for (const { branch, approvals } of PROTECTED_BRANCHES) {
       new github.RepositoryRuleset(
         `${name}-ruleset-${branch}`,
@@ -191,13 +190,22 @@ export class GitHubGovernance extends pulumi.ComponentResource {
               requireLastPushApproval: true,
               requiredReviewThreadResolution: true,
             },
-            requiredStatusChecks: {
-              strictRequiredStatusChecksPolicy: true,
-              // Pinned to the GitHub Actions app: no other actor with status write access can post a
-              // passing check of the same name.
-              requiredChecks: this.requiredChecks.map((context) => ({ context, integrationId: GITHUB_ACTIONS_APP_ID })),
-            },
+            ...(this.requiredChecks.length
+              ? {
+                  requiredStatusChecks: {
+                    strictRequiredStatusChecksPolicy: true,
+                    // Pinned to the GitHub Actions app: no other actor with status write access can post a
+                    // passing check of the same name.
+                    requiredChecks: this.requiredChecks.map((context) => ({
+                      context,
+                      integrationId: GITHUB_ACTIONS_APP_ID,
+                    })),
+                  },
+                }
+              : {}),
           },
+          // Nobody bypasses a protected branch, the program included: its files arrive by pull request.
+          bypassActors: [],
         },
         afterRepo,
       );

@@ -1,7 +1,7 @@
 /**
  * The application's pipeline as one typed model (the original document's §1 stages): the
- * workflows are generated from it, and so are the rulesets' required checks, so a required
- * check always names a job that exists.
+ * workflows are generated from it, and the rulesets' required checks are read back from those
+ * workflow files (proposal.ts), so a required check always names a job that runs.
  */
 import { escEnvironmentName } from "../config/esc";
 
@@ -35,13 +35,6 @@ export const PIPELINE: PipelineJob[] = [
   { id: "e2e", name: "e2e", stage: "integration", gatesMerge: true },
   { id: "benchmarks", name: "benchmarks", stage: "performance", gatesMerge: false },
 ];
-
-/** The status-check names GitHub reports for the jobs that gate merging. */
-export function requiredChecks(pipeline: PipelineJob[] = PIPELINE): string[] {
-  return pipeline
-    .filter((job) => job.gatesMerge)
-    .flatMap((job) => (job.matrix ? job.matrix.map((m) => `${job.name} (${m})`) : [job.name]));
-}
 
 /**
  * A release: a tag on a commit of main in the application repository. The release workflow runs
