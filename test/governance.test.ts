@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { minimatch } from "minimatch";
 import { parse } from "yaml";
-import { PIPELINE, RELEASE, releaseEnvironmentName } from "../components/governance/pipeline";
+import { PIPELINE, RELEASE, releaseEnvironmentName, releaseTeam } from "../components/governance/pipeline";
 import { requiredChecksOf } from "../components/governance/proposal";
 import { GITHUB_ACTIONS_APP_ID } from "../components/governance/github";
 import { workflowFiles } from "../components/governance/workflows";
@@ -281,8 +281,13 @@ describe("governance: the pipeline as code", () => {
       assert.deepEqual(workflow["permissions"], { contents: "read" }, file);
       assert.ok(!("pull_request_target" in workflow["on"]), file);
       for (const [id, job] of Object.entries(workflow["jobs"] as Record<string, Values>)) {
+        const release = file.endsWith("release.yml");
         const expected =
-          file.endsWith("release.yml") && id === "publish" ? { contents: "read", packages: "write" } : undefined;
+          release && id === "publish"
+            ? { contents: "read", packages: "write" }
+            : release
+              ? { contents: "read", "id-token": "write" }
+              : undefined;
         assert.deepEqual(job["permissions"], expected, `${file} ${id}`);
         for (const step of job["steps"] as Values[]) {
           if (String(step["uses"] ?? "").startsWith("actions/checkout@"))
@@ -295,19 +300,24 @@ describe("governance: the pipeline as code", () => {
     }
   });
 
-  it("takes one set of digests from the tag to staging and, only if staging runs that release, to production", () => {
-    const jobs = parsed[".github/workflows/release.yml"]!["jobs"] as Record<string, Values>;
-    const staging = (jobs["staging"]!["steps"] as Values[]).at(-1)!;
-    const production = (jobs["production"]!["steps"] as Values[]).at(-1)!;
-    assert.equal(staging["env"].PUBLISHED, "${{ needs.publish.outputs.release }}");
-    assert.equal(staging["env"].RELEASE_ENV, "staging-release");
-    assert.match(
-      staging["run"],
-      /pulumi env set "\$PULUMI_ORGANIZATION\/\$PULUMI_ESC_PROJECT\/\$RELEASE_ENV" 'pulumiConfig\["doc-rag:release"\]' "\$release"/,
-    );
-    assert.equal(production["env"].FROM_ENV, "staging-release");
-    assert.match(production["run"], /pulumi env get "\$PULUMI_ORGANIZATION\/\$PULUMI_ESC_PROJECT\/\$FROM_ENV"/);
-    assert.match(production["run"], /!= "\$VERSION"/);
+  it("takes one set of digests from the tag to staging and what staging verified to production, one release per environment at a time", () => {
+    const release = parsed[".github/workflows/release.yml"]!;
+    const jobs = release["jobs"] as Record<string, Values>;
+    const step = (id: string) => (jobs[id]!["steps"] as Values[]).at(-1)!;
+    assert.equal(step("staging")["env"].RELEASE, "${{ needs.publish.outputs.release }}");
+    assert.equal(step("production")["env"].RELEASE, "${{ needs.staging.outputs.release }}");
+    assert.equal(step("production")["env"].PLATFORM_COMMIT, "${{ needs.staging.outputs.platform-commit }}");
+    for (const stage of ["staging", "production"] as const) {
+      assert.equal(step(stage)["env"].RELEASE_ENV, releaseEnvironmentName(stage));
+      assert.equal(step(stage)["env"].PULUMI_TEAM, releaseTeam(stage));
+      assert.deepEqual(jobs[stage]!["concurrency"], { group: `release-${stage}`, "cancel-in-progress": false });
+      assert.deepEqual(jobs[stage]!["outputs"], {
+        release: "${{ steps.release.outputs.release }}",
+        "platform-commit": "${{ steps.release.outputs.platform-commit }}",
+      });
+    }
+    // No workflow-wide group: staging is never held behind production's approval.
+    assert.equal(release["concurrency"], undefined);
     // The publish job refuses a tag that is not on main.
     const publish = (jobs["publish"]!["steps"] as Values[]).map((s) => String(s["run"] ?? "")).join("\n");
     assert.match(publish, /git merge-base --is-ancestor "\$GITHUB_SHA" origin\/main/);
@@ -354,6 +364,62 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
     ofType(run, "pulumiservice:index:DeploymentSettings").find(
       (s) => s.inputs["stack"] === stack && s.inputs["project"] === project,
     )!.inputs as Values;
+
+  it("gives each release stage an identity by OIDC that can write its own record and deploy its own stack only", () => {
+    const issuer = one(run, "pulumiservice:index:OidcIssuer");
+    assert.equal(issuer["url"], "https://token.actions.githubusercontent.com");
+    const policies = issuer["policies"] as {
+      decision: string;
+      tokenType: string;
+      teamName?: string;
+      rules: Record<string, string>;
+    }[];
+    // What a GitHub job of the application repository can do in Pulumi Cloud, from the resources alone.
+    const reach = (subject: string) => {
+      const teams = policies
+        .filter((p) => p.decision === "allow" && p.rules["sub"] === subject)
+        .map((p) => {
+          assert.equal(p.tokenType, "team", "no organization or personal token");
+          assert.equal(
+            p.rules["aud"],
+            `urn:pulumi:org:${String(one(run, "pulumiservice:index:OidcIssuer")["organization"])}`,
+          );
+          return p.teamName!;
+        });
+      const grants = (type: string, what: (v: Values) => string, writes: (v: Values) => boolean) =>
+        ofType(run, type)
+          .map((r) => r.inputs as Values)
+          .filter((g) => teams.includes(g["team"]) && writes(g))
+          .map(what)
+          .sort();
+      return {
+        escWrites: grants(
+          "pulumiservice:index:TeamEnvironmentPermission",
+          (g) => `${g["project"]}/${g["environment"]}`,
+          (g) => ["write", "admin"].includes(g["permission"]),
+        ),
+        stackEdits: grants(
+          "pulumiservice:index:TeamStackPermission",
+          (g) => `${g["project"]}/${g["stack"]}`,
+          (g) => g["permission"] >= 102,
+        ),
+      };
+    };
+    const job = (environment: string) => `repo:doc-rag/doc-rag:environment:${environment}`;
+    assert.deepEqual(reach(job("staging")), {
+      escWrites: ["doc-rag/staging-release"],
+      stackEdits: ["doc-rag-app/staging"],
+    });
+    assert.deepEqual(reach(job("production")), {
+      escWrites: ["doc-rag/production-release"],
+      stackEdits: ["doc-rag-app/production"],
+    });
+    // A pull request's job, or the platform repository's, gets nothing.
+    for (const subject of ["repo:doc-rag/doc-rag:pull_request", "repo:doc-rag/doc-rag-platform:environment:production"])
+      assert.deepEqual(reach(subject), { escWrites: [], stackEdits: [] }, subject);
+    // The teams have no members: only the release jobs act as them.
+    for (const team of ofType(run, "pulumiservice:index:Team")) assert.equal(team.inputs["members"], undefined);
+  });
 
   it("updates staging on every merge to main, layer after layer; previews no pull request (staging is no review-stack template)", () => {
     const cluster = settings("staging", "doc-rag-cluster");

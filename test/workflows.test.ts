@@ -40,6 +40,7 @@ const README = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
 const ALLOWED_JOB_PERMISSIONS: Record<string, string> = {
   "pull-requests": "write", // the policy preview comments on the pull request
   packages: "write", // the release pushes its images
+  "id-token": "write", // a release job exchanges its OIDC token for its environment's Pulumi team token
 };
 /** Environments whose runs a reviewer must approve; the only place a pull request's code may meet a secret. */
 const REVIEWED_ENVIRONMENTS = ["preview"];
@@ -170,6 +171,8 @@ describe("GitHub workflows", () => {
         for (const [scope, level] of Object.entries(job.permissions ?? {})) {
           if (scope === "contents" && level === "read") continue;
           assert.equal(ALLOWED_JOB_PERMISSIONS[scope], level, `job ${name} asks for ${scope}: ${level}`);
+          // An OIDC token only where an environment's rules decide who gets one (its subject names it).
+          if (scope === "id-token") assert.ok(job.environment, `job ${name} asks for id-token outside an environment`);
         }
         // GitHub's `shell: bash` is bash -eo pipefail; left implicit, it is bash -e without pipefail.
         const shell = job.defaults?.run?.shell ?? workflow.defaults?.run?.shell;

@@ -48,6 +48,11 @@ const deploymentsSchema = strictObject({
     .regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "must be owner/name")
     .default("doc-rag/doc-rag-platform"),
   branch: z.string().min(1).default("main"),
+  /** The application repository on GitHub (owner/name), whose release jobs act as the per-stage teams. */
+  applicationRepository: z
+    .string({ error: "must be a string" })
+    .regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "must be owner/name")
+    .default("doc-rag/doc-rag"),
   /** When drift detection runs (cron, UTC). */
   driftSchedule: cronSchedule("0 */6 * * *").default("0 */6 * * *"),
   /**

@@ -3,6 +3,7 @@ import * as pulumiservice from "@pulumi/pulumiservice";
 import type { DeploymentsConfig } from "../config/deployments";
 import { escEnvironments } from "../config/esc";
 import { LAYERS, PROJECTS, type Layer } from "../environment/projects";
+import { releaseIdentities } from "./identities";
 
 /**
  * How each environment is deployed by Pulumi Deployments, project by project (projects/<layer>).
@@ -178,6 +179,12 @@ export class PulumiDeployments extends pulumi.ComponentResource {
         { ...child, dependsOn: [pack] },
       );
     }
+    // The release jobs' identities: one team per stage, reached through OIDC only.
+    releaseIdentities(
+      name,
+      { organization: cfg.organization, escProject: cfg.project, applicationRepository: cfg.applicationRepository },
+      child,
+    );
     // No drift detection or policy group of its own: the template never runs, and its copies'
     // names are only known when Deployments creates them.
     // Review stacks are single stacks of the root project: every layer, created and destroyed together.

@@ -57,6 +57,14 @@ export function deploymentSources(_environment: ReleaseEnvironment): { tagPatter
   return [{ tagPattern: RELEASE.tagPattern }];
 }
 
+/**
+ * The Pulumi Cloud team a release job of this environment acts as (its token exchanged for the job's
+ * GitHub OIDC token): write on that environment's release record and its app stack, nothing else.
+ */
+export function releaseTeam(environment: ReleaseEnvironment): string {
+  return `doc-rag-release-${environment}`;
+}
+
 /** The ESC environment (in the stack's project) that records the release a stack runs. */
 export function releaseEnvironmentName(stack: string): string {
   return escEnvironmentName(stack, "release");
@@ -79,9 +87,5 @@ export const WORKFLOW_INPUTS: Record<string, { providedBy: "github" | "program" 
   "vars.PULUMI_ESC_PROJECT": {
     providedBy: "program",
     what: "variable of the staging and production environments: the ESC project of the stack's environments (doc-rag)",
-  },
-  "secrets.PULUMI_ACCESS_TOKEN": {
-    providedBy: "hand",
-    what: "secret of the staging and production environments: a Pulumi Cloud team token that may write the stack's release environment and start its deployments",
   },
 };

@@ -7,7 +7,15 @@
  */
 import { Document, isScalar, visit } from "yaml";
 import { DOC_RAG_SERVICES } from "../services";
-import { PIPELINE, RELEASE, releaseEnvironmentName, type PipelineJob, type ReleaseEnvironment } from "./pipeline";
+import {
+  PIPELINE,
+  RELEASE,
+  releaseEnvironmentName,
+  releaseTeam,
+  type PipelineJob,
+  type ReleaseEnvironment,
+} from "./pipeline";
+import { releaseJobMinutes, releaseScript } from "./releaseScript";
 import { PINS, pinnedAction, pinnedImage, tagOfPin, type Pins } from "./pins";
 
 const RUNNER = "ubuntu-24.04";
@@ -80,27 +88,12 @@ const readOnly = { contents: "read" };
 /** GitHub's `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`; the implicit default lacks pipefail. */
 const defaults = { run: { shell: "bash" } };
 
-/** Starts the stack's Pulumi Deployments update (its settings: the platform program from main) and waits for it. */
-const DEPLOY_SCRIPT = [
-  'api="https://api.pulumi.com/api/stacks/$PULUMI_ORGANIZATION/$PULUMI_PROJECT/$STACK/deployments"',
-  'headers=(-H "Authorization: token $PULUMI_ACCESS_TOKEN" -H "Accept: application/vnd.pulumi+8" -H "Content-Type: application/json")',
-  'id=$(curl -fsS "${headers[@]}" -X POST "$api" -d \'{"operation":"update","inheritSettings":true}\' | jq -r .id)',
-  'echo "Deployment $id of $STACK started"',
-  "while true; do",
-  '  status=$(curl -fsS "${headers[@]}" "$api/$id" | jq -r .status)',
-  '  case "$status" in',
-  "    succeeded) break ;;",
-  '    failed | skipped) echo "::error::deployment $id of $STACK $status"; exit 1 ;;',
-  "  esac",
-  "  sleep 20",
-  "done",
-];
-
 /**
  * The release: a tag on main builds every service's image once, then the same digests go to
- * staging and, behind production's reviewers, to production. Each environment's release is
- * recorded in its stack's ESC environment, which the stack imports, so a later update of the
- * stack (a merge to the platform, drift remediation) deploys the same images, not older ones.
+ * staging and, behind production's reviewers, to production with the platform commit staging ran.
+ * Each environment's release is set in its stack's ESC environment, which the stack imports, so a
+ * later update of the stack (a merge to the platform, drift remediation) deploys the same images;
+ * it is recorded as verified only once its Rollouts are healthy (releaseScript.ts).
  */
 function releaseWorkflow(pins: Pins, checkout: ReturnType<typeof blocks>["checkout"]): Record<string, unknown> {
   const publish = {
@@ -147,39 +140,40 @@ function releaseWorkflow(pins: Pins, checkout: ReturnType<typeof blocks>["checko
     "runs-on": RUNNER,
     environment: stack,
     needs: previous ?? "publish",
-    "timeout-minutes": 90,
+    "timeout-minutes": releaseJobMinutes(stack),
+    // One release at a time per environment: a newer one waits for a running one, never cancels it,
+    // and staging is not held behind production's approval.
+    concurrency: { group: `release-${stack}`, "cancel-in-progress": false },
+    // id-token: the job's OIDC token, which Pulumi Cloud exchanges for this environment's team token.
+    permissions: { contents: "read", "id-token": "write" },
+    outputs: {
+      release: "${{ steps.release.outputs.release }}",
+      "platform-commit": "${{ steps.release.outputs.platform-commit }}",
+    },
     steps: [
       // Installs the Pulumi CLI only (no command): for `pulumi env`.
       { uses: pinnedAction("pulumi/actions", pins) },
       {
+        id: "release",
         name: previous
-          ? `Take the release ${previous} runs, record it for ${stack} and deploy it`
-          : `Record the release for ${stack} and deploy it`,
-        run: [
-          ...(previous
-            ? [
-                // Production takes what staging runs, and only if that is this very release.
-                'release=$(pulumi env get "$PULUMI_ORGANIZATION/$PULUMI_ESC_PROJECT/$FROM_ENV" \'pulumiConfig["doc-rag:release"]\' --value json)',
-                'if [[ $(jq -r .version <<<"$release") != "$VERSION" ]]; then',
-                '  echo "::error::$FROM_ENV runs $(jq -r .version <<<"$release"), not $VERSION"',
-                "  exit 1",
-                "fi",
-              ]
-            : ['release="$PUBLISHED"']),
-          'pulumi env set "$PULUMI_ORGANIZATION/$PULUMI_ESC_PROJECT/$RELEASE_ENV" \'pulumiConfig["doc-rag:release"]\' "$release"',
-          ...DEPLOY_SCRIPT,
-        ].join("\n"),
+          ? `Deploy the release and platform commit ${previous} verified, wait for healthy Rollouts, record it`
+          : `Deploy the release to ${stack}, wait for healthy Rollouts, record it`,
+        run: releaseScript(stack, previous),
         // Everything from the event reaches the script as data, never spliced into it.
         env: {
           STACK: stack,
           RELEASE_ENV: releaseEnvironmentName(stack),
+          PULUMI_TEAM: releaseTeam(stack),
           ...(previous
-            ? { FROM_ENV: releaseEnvironmentName(previous), VERSION: "${{ github.ref_name }}" }
-            : { PUBLISHED: "${{ needs.publish.outputs.release }}" }),
+            ? {
+                RELEASE: `\${{ needs.${previous}.outputs.release }}`,
+                PLATFORM_COMMIT: `\${{ needs.${previous}.outputs.platform-commit }}`,
+                VERSION: "${{ github.ref_name }}",
+              }
+            : { RELEASE: "${{ needs.publish.outputs.release }}" }),
           PULUMI_ORGANIZATION: "${{ vars.PULUMI_ORGANIZATION }}",
           PULUMI_PROJECT: "${{ vars.PULUMI_PROJECT }}",
           PULUMI_ESC_PROJECT: "${{ vars.PULUMI_ESC_PROJECT }}",
-          PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
         },
       },
     ],
@@ -192,7 +186,6 @@ function releaseWorkflow(pins: Pins, checkout: ReturnType<typeof blocks>["checko
     on: { push: { tags: [RELEASE.tagPattern] } },
     permissions: readOnly,
     defaults,
-    concurrency: { group: "release", "cancel-in-progress": false },
     jobs,
   };
 }

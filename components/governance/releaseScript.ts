@@ -1,0 +1,137 @@
+/**
+ * The script of a release job (release.yml's staging and production jobs), one bash program:
+ *  1. the stage's Pulumi Cloud team token, exchanged for the job's GitHub OIDC token (no stored
+ *     token; the trust policy gives a job of environment <stage> only the team of that stage);
+ *  2. a re-run of a release already verified there changes nothing;
+ *  3. the release goes into the stack's ESC environment, then one deployment of the app stack runs
+ *     (an in-flight one, e.g. a previous attempt's, is waited for instead of starting another;
+ *     production pins the platform commit staging ran);
+ *  4. healthy means every Rollout of the stack reached phase Healthy for its current generation, read
+ *     by refresh deployments from the stack's state (the job holds no cluster credential); a
+ *     Degraded Rollout (an aborted canary) fails the release;
+ *  5. only then the verified record (release, platform commit, deployment) is written, and given to
+ *     the next stage as the job's outputs.
+ * Every call to Pulumi Cloud retries with exponential backoff on timeouts, 429 and 5xx (curl --retry).
+ */
+import { ROLLOUTS_API } from "../delivery/rollouts";
+import type { ReleaseEnvironment } from "./pipeline";
+
+/** Seconds between health reads, and how long a stage may take to become healthy. */
+const HEALTH: Record<ReleaseEnvironment, { pollSeconds: number; timeoutSeconds: number }> = {
+  staging: { pollSeconds: 120, timeoutSeconds: 3600 },
+  // Production's first canary pause waits for a person to promote.
+  production: { pollSeconds: 300, timeoutSeconds: 5 * 3600 },
+};
+
+/** The job's timeout: the health wait plus the deployment's own time. */
+export function releaseJobMinutes(stage: ReleaseEnvironment): number {
+  return Math.ceil(HEALTH[stage].timeoutSeconds / 60) + 45;
+}
+
+const ROLLOUT_TYPE = `kubernetes:${ROLLOUTS_API}:Rollout`;
+
+export function releaseScript(stage: ReleaseEnvironment, takesFrom?: ReleaseEnvironment): string {
+  const { pollSeconds, timeoutSeconds } = HEALTH[stage];
+  return [
+    "# Pulumi Cloud's REST API; curl retries timeouts, 429 and 5xx with exponential backoff.",
+    "api() {",
+    "  local method=$1 path=$2 body=${3:-}",
+    '  curl -fsS --retry 6 --retry-max-time 600 -X "$method" "https://api.pulumi.com/api$path" \\',
+    '    -H "Authorization: token $PULUMI_ACCESS_TOKEN" -H "Accept: application/vnd.pulumi+8" \\',
+    '    -H "Content-Type: application/json" ${body:+--data "$body"}',
+    "}",
+    "",
+    "# 1. The stage's team token for the job's GitHub OIDC token (audience: the Pulumi organization).",
+    'audience="urn:pulumi:org:$PULUMI_ORGANIZATION"',
+    'oidc=$(curl -fsS --retry 6 -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" \\',
+    '  "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=$audience" | jq -r .value)',
+    'exchange=$(jq -n --arg audience "$audience" --arg team "$PULUMI_TEAM" --arg token "$oidc" \'{',
+    '  audience: $audience, grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",',
+    '  subject_token_type: "urn:ietf:params:oauth:token-type:id_token", subject_token: $token,',
+    '  requested_token_type: "urn:pulumi:token-type:access_token:team", scope: ("team:" + $team), expiration: 7200}\')',
+    "PULUMI_ACCESS_TOKEN=$(curl -fsS --retry 6 -X POST https://api.pulumi.com/api/oauth/token \\",
+    '  -H "Content-Type: application/json" --data "$exchange" | jq -r .access_token)',
+    'echo "::add-mask::$PULUMI_ACCESS_TOKEN"',
+    "export PULUMI_ACCESS_TOKEN",
+    'stack_path="/stacks/$PULUMI_ORGANIZATION/$PULUMI_PROJECT/$STACK"',
+    'esc="$PULUMI_ORGANIZATION/$PULUMI_ESC_PROJECT/$RELEASE_ENV"',
+    "",
+    ...(takesFrom
+      ? [
+          `# Production takes the release and the platform commit ${takesFrom} verified in this run, and only this tag's.`,
+          'if [[ $(jq -r .version <<<"$RELEASE") != "$VERSION" ]]; then',
+          `  echo "::error::${takesFrom} verified $(jq -r .version <<<"$RELEASE"), not $VERSION"; exit 1`,
+          "fi",
+          'candidate="$RELEASE"',
+          'commit="$PLATFORM_COMMIT"',
+        ]
+      : ['candidate="$RELEASE"', 'commit=""']),
+    "",
+    "# 2. A re-run of a release this stage already verified changes nothing.",
+    'recorded=$(pulumi env get "$esc" verified --value json 2>/dev/null || echo null)',
+    'if jq -e --argjson release "$candidate" \'.release == $release\' <<<"$recorded" >/dev/null; then',
+    '  echo "$STACK already runs and verified $(jq -r .version <<<"$candidate")"',
+    '  jq -r \'"release=\\(.release | tojson)\\nplatform-commit=\\(.platformCommit)"\' <<<"$recorded" >>"$GITHUB_OUTPUT"',
+    "  exit 0",
+    "fi",
+    "",
+    "# 3. The release into the stack's ESC environment, then one deployment (an in-flight one is waited for).",
+    'pulumi env set "$esc" \'pulumiConfig["doc-rag:release"]\' "$candidate"',
+    "in_flight() {",
+    '  api GET "$stack_path/deployments?pageSize=1" |',
+    '    jq -r \'.deployments[0] // empty | select(.status | IN("not-started", "accepted", "running")) | .id\'',
+    "}",
+    "# wait_for ID: its status, following a deployment skipped for a newer one to that one.",
+    "wait_for() {",
+    "  local id=$1 status",
+    "  while true; do",
+    '    status=$(api GET "$stack_path/deployments/$id" | jq -r .status)',
+    '    case "$status" in',
+    '      succeeded | failed) echo "$status"; return ;;',
+    "      skipped) sleep 20; id=$(api GET \"$stack_path/deployments?pageSize=1\" | jq -r '.deployments[0].id') ;;",
+    "      *) sleep 20 ;;",
+    "    esac",
+    "  done",
+    "}",
+    "# deploy OPERATION: one deployment of the stack, waited for; fails the job unless it succeeds.",
+    "deploy() {",
+    "  local id body",
+    "  id=$(in_flight)",
+    '  if [[ -z "$id" ]]; then',
+    '    body=$(jq -n --arg op "$1" --arg commit "$commit" \'{operation: $op}',
+    '      + (if $commit == "" then {} else {sourceContext: {git: {commit: $commit}}} end)\')',
+    '    id=$(api POST "$stack_path/deployments" "$body" | jq -r .id)',
+    "  fi",
+    '  echo "Deployment $id ($1) of $STACK"',
+    '  if [[ $(wait_for "$id") != succeeded ]]; then echo "::error::deployment $id of $STACK failed"; exit 1; fi',
+    "}",
+    "deploy update",
+    "# The platform commit the update ran (its git metadata): production deploys exactly this one.",
+    'if [[ -z "$commit" ]]; then commit=$(api GET "$stack_path/updates/latest" | jq -r \'.info.environment["git.head"]\'); fi',
+    "",
+    "# 4. Healthy: every Rollout in the stack's state at phase Healthy for its current generation.",
+    `deadline=$((SECONDS + ${timeoutSeconds}))`,
+    "while true; do",
+    "  deploy refresh",
+    `  health=$(api GET "$stack_path/export" | jq -r --arg type "${ROLLOUT_TYPE}" '`,
+    "    [.deployment.resources[] | select(.type == $type) | .outputs]",
+    '    | if any(.status.phase == "Degraded") then "degraded"',
+    '      elif length > 0 and all(.status.phase == "Healthy" and .status.observedGeneration == (.metadata.generation | tostring))',
+    '      then "healthy" else "progressing" end\')',
+    '  echo "Rollouts of $STACK: $health"',
+    '  case "$health" in',
+    "    healthy) break ;;",
+    '    degraded) echo "::error::a Rollout of $STACK is Degraded: the canary was aborted"; exit 1 ;;',
+    "  esac",
+    `  if ((SECONDS > deadline)); then echo "::error::the Rollouts of $STACK are not Healthy after ${timeoutSeconds}s"; exit 1; fi`,
+    `  sleep ${pollSeconds}`,
+    "done",
+    "",
+    "# 5. The verified record, written only now, and handed to the next stage.",
+    'record=$(jq -n --argjson release "$candidate" --arg commit "$commit" --arg run "$GITHUB_RUN_ID" \\',
+    "  '{release: $release, platformCommit: $commit, run: $run, verifiedAt: (now | todate)}')",
+    'pulumi env set "$esc" verified "$record"',
+    'echo "release=$(jq -c . <<<"$candidate")" >>"$GITHUB_OUTPUT"',
+    'echo "platform-commit=$commit" >>"$GITHUB_OUTPUT"',
+  ].join("\n");
+}

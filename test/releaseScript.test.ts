@@ -1,0 +1,213 @@
+/**
+ * The release jobs' script, as release.yml carries it, run by bash against stand-ins for Pulumi Cloud,
+ * ESC and GitHub's OIDC endpoint (test/fixtures/release/fake.cjs) with the real jq: one deployment per
+ * release, the record written only once the Rollouts are healthy, a re-run that changes nothing.
+ */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { ROLLOUTS_API } from "../components/delivery/rollouts";
+import { workflowFiles } from "../components/governance/workflows";
+import { PROJECT_ROOT } from "./harness";
+
+const FAKE = path.join(PROJECT_ROOT, "test", "fixtures", "release", "fake.cjs");
+const RELEASE = { version: "v1.4.2", images: { api: `sha256:${"a".repeat(64)}` } };
+
+interface Step {
+  run: string;
+  env: Record<string, string>;
+}
+const release = parse(workflowFiles()[".github/workflows/release.yml"]!) as {
+  jobs: Record<string, { steps: Step[] }>;
+};
+const stepOf = (stage: string) => release.jobs[stage]!.steps.at(-1)!;
+
+const rollout = (phase: string, generation = 3, observed = String(generation)) => ({
+  type: `kubernetes:${ROLLOUTS_API}:Rollout`,
+  outputs: { metadata: { name: "api", generation }, status: { phase, observedGeneration: observed } },
+});
+const exportOf = (...phases: ReturnType<typeof rollout>[]) => ({ deployment: { resources: phases } });
+
+interface Call {
+  tool: string;
+  method?: string;
+  url?: string;
+  body?: string;
+  retry?: string;
+  verb?: string;
+  env?: string;
+  key?: string;
+  value?: string;
+}
+
+/** Runs a stage's script as GitHub would (bash -eo pipefail) with the fakes first on the PATH. */
+function runRelease(
+  stage: "staging" | "production",
+  state: Record<string, unknown>,
+  env: Record<string, string> = {},
+): { status: number; output: string; calls: Call[]; outputs: string; state: Record<string, unknown> } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "doc-rag-release-"));
+  try {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    for (const tool of ["curl", "pulumi", "sleep"])
+      fs.writeFileSync(path.join(bin, tool), `#!/bin/sh\nexec "${process.execPath}" "${FAKE}" ${tool} "$@"\n`, {
+        mode: 0o755,
+      });
+    const files = { state: path.join(dir, "state.json"), log: path.join(dir, "calls.log"), out: path.join(dir, "out") };
+    fs.writeFileSync(files.state, JSON.stringify({ esc: {}, deployments: [], gitHead: "f00dcafe", ...state }));
+    fs.writeFileSync(files.log, "");
+    fs.writeFileSync(files.out, "");
+    const step = stepOf(stage);
+    const stepEnv = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, /^\$\{\{/.test(v) ? "" : v]));
+    const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run], {
+      encoding: "utf8",
+      env: {
+        PATH: `${bin}:${process.env["PATH"] ?? ""}`,
+        FAKE_STATE: files.state,
+        FAKE_LOG: files.log,
+        GITHUB_OUTPUT: files.out,
+        GITHUB_RUN_ID: "4242",
+        ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.example/request?run=1",
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: "request-token",
+        ...stepEnv,
+        PULUMI_ORGANIZATION: "acme",
+        PULUMI_PROJECT: "doc-rag-app",
+        PULUMI_ESC_PROJECT: "doc-rag",
+        RELEASE: JSON.stringify(RELEASE),
+        ...env,
+      },
+    });
+    return {
+      status: result.status ?? -1,
+      output: `${result.stdout}${result.stderr}`,
+      calls: fs
+        .readFileSync(files.log, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Call),
+      outputs: fs.readFileSync(files.out, "utf8"),
+      state: JSON.parse(fs.readFileSync(files.state, "utf8")) as Record<string, unknown>,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const deploymentsStarted = (calls: Call[]) =>
+  calls
+    .filter((c) => c.method === "POST" && c.url?.endsWith("/deployments"))
+    .map((c) => JSON.parse(c.body!) as Record<string, unknown>);
+const escWrites = (calls: Call[]) => calls.filter((c) => c.tool === "pulumi" && c.verb === "set").map((c) => c.key);
+
+describe("the release script (release.yml's staging and production jobs)", () => {
+  it("staging: one update, healthy Rollouts read by refresh, and only then the verified record", () => {
+    const run = runRelease("staging", { exports: [exportOf(rollout("Progressing")), exportOf(rollout("Healthy"))] });
+    assert.equal(run.status, 0, run.output);
+    const started = deploymentsStarted(run.calls);
+    assert.deepEqual(
+      started.map((d) => d["operation"]),
+      ["update", "refresh", "refresh"],
+    );
+    // The refreshes run the platform commit the update ran.
+    assert.deepEqual(started[1], { operation: "refresh", sourceContext: { git: { commit: "f00dcafe" } } });
+    assert.deepEqual(escWrites(run.calls), ['pulumiConfig["doc-rag:release"]', "verified"]);
+    const lastExport = run.calls
+      .map((c) => c.url ?? "")
+      .lastIndexOf("https://api.pulumi.com/api/stacks/acme/doc-rag-app/staging/export");
+    const recorded = run.calls.findIndex((c) => c.verb === "set" && c.key === "verified");
+    assert.ok(recorded > lastExport, "the record follows the healthy read");
+    const record = (run.state["esc"] as Record<string, Record<string, Record<string, unknown>>>)[
+      "acme/doc-rag/staging-release"
+    ]!["verified"]!;
+    assert.deepEqual(record["release"], RELEASE);
+    assert.equal(record["platformCommit"], "f00dcafe");
+    assert.match(run.outputs, /^release=\{"version":"v1\.4\.2",.*\}$/m);
+    assert.match(run.outputs, /^platform-commit=f00dcafe$/m);
+    // The team token of staging's team, for the job's OIDC token; every Pulumi Cloud call retries.
+    const exchange = run.calls.find((c) => c.url === "https://api.pulumi.com/api/oauth/token")!;
+    assert.deepEqual(
+      { ...JSON.parse(exchange.body!), subject_token: undefined },
+      {
+        audience: "urn:pulumi:org:acme",
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+        subject_token: undefined,
+        requested_token_type: "urn:pulumi:token-type:access_token:team",
+        scope: "team:doc-rag-release-staging",
+        expiration: 7200,
+      },
+    );
+    assert.ok(run.calls.filter((c) => c.tool === "curl").every((c) => Number(c.retry) >= 5));
+  });
+
+  it("a re-run of a release already verified starts nothing and writes nothing", () => {
+    const run = runRelease("staging", {
+      esc: { "acme/doc-rag/staging-release": { verified: { release: RELEASE, platformCommit: "f00dcafe" } } },
+      exports: [exportOf(rollout("Healthy"))],
+    });
+    assert.equal(run.status, 0, run.output);
+    assert.deepEqual(deploymentsStarted(run.calls), []);
+    assert.deepEqual(escWrites(run.calls), []);
+    assert.match(run.outputs, /^platform-commit=f00dcafe$/m);
+  });
+
+  it("waits for a deployment already in flight (a previous attempt's) instead of starting a second", () => {
+    const run = runRelease("staging", {
+      deployments: [{ id: "d0", operation: "update", status: "running", polls: 0, outcome: "succeeded" }],
+      exports: [exportOf(rollout("Healthy"))],
+    });
+    assert.equal(run.status, 0, run.output);
+    assert.deepEqual(
+      deploymentsStarted(run.calls).map((d) => d["operation"]),
+      ["refresh"],
+    );
+  });
+
+  it("follows a deployment skipped for a newer one, and reads a stale Healthy as not yet healthy", () => {
+    const run = runRelease("staging", {
+      outcomes: { update: "skipped" },
+      // The controller has not yet seen generation 4: its Healthy is the previous revision's.
+      exports: [exportOf({ ...rollout("Healthy", 4, "3") }), exportOf(rollout("Healthy", 4))],
+    });
+    assert.equal(run.status, 0, run.output);
+    assert.equal(run.calls.filter((c) => c.url?.endsWith("/export")).length, 2, "the stale phase is read again");
+  });
+
+  it("fails on a Degraded Rollout (an aborted canary) and records nothing", () => {
+    const run = runRelease("staging", { exports: [exportOf(rollout("Degraded"))] });
+    assert.equal(run.status, 1);
+    assert.match(run.output, /a Rollout of staging is Degraded/);
+    assert.deepEqual(escWrites(run.calls), ['pulumiConfig["doc-rag:release"]']);
+  });
+
+  it("production: deploys the platform commit staging verified, and refuses a record of another tag", () => {
+    const run = runRelease(
+      "production",
+      { exports: [exportOf(rollout("Healthy"))] },
+      { VERSION: "v1.4.2", PLATFORM_COMMIT: "5eed" },
+    );
+    assert.equal(run.status, 0, run.output);
+    assert.deepEqual(deploymentsStarted(run.calls)[0], {
+      operation: "update",
+      sourceContext: { git: { commit: "5eed" } },
+    });
+    assert.equal(
+      run.calls
+        .find((c) => c.url === "https://api.pulumi.com/api/oauth/token")!
+        .body!.includes("team:doc-rag-release-production"),
+      true,
+    );
+    const other = runRelease("production", { exports: [] }, { VERSION: "v1.5.0", PLATFORM_COMMIT: "5eed" });
+    assert.equal(other.status, 1);
+    assert.match(other.output, /staging verified v1\.4\.2, not v1\.5\.0/);
+    assert.deepEqual(
+      other.calls.filter((c) => c.tool === "pulumi" || c.url?.includes("/stacks/")),
+      [],
+      "nothing read or written",
+    );
+  });
+});
