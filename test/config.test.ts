@@ -27,19 +27,23 @@ const ALERTING = {
   "doc-rag:alertChatUrl": "https://hooks.example.org/chat",
 };
 
-/** parseConfig with the alert receivers counted as secrets, as Pulumi marks them. */
+/** Staging's and production's registry credential, a secret as the stack's ESC environment provides it. */
+const REGISTRY = { "doc-rag:registryAuth": '{"auths":{"ghcr.io":{"auth":"dXNlcjp0b2tlbg=="}}}' };
+
+/** parseConfig with the alert receivers and the registry credential counted as secrets, as Pulumi marks them. */
 const parseConfig = (
   raw: Record<string, string>,
   secretKeys: ReadonlySet<string> = new Set(),
   stack = "",
   leaves: string[] = [],
-) => parseStackConfig(raw, new Set([...secretKeys, ...Object.keys(ALERTING)]), stack, leaves);
+) => parseStackConfig(raw, new Set([...secretKeys, ...Object.keys(ALERTING), ...Object.keys(REGISTRY)]), stack, leaves);
 
 /** What staging and production need beside the environment and a cluster: Vault, a log sink, a release. */
 const VAULT = {
   "doc-rag:vault": JSON.stringify({ address: "https://vault.example.org", kubernetesHost: "https://k8s.example.org" }),
   "doc-rag:observability": JSON.stringify({ logs: { host: "opensearch.example.org" } }),
   "doc-rag:release": JSON.stringify(placeholderRelease()),
+  ...REGISTRY,
 };
 const PRODUCTION_MINIMUM = {
   "doc-rag:environment": "production",
@@ -333,7 +337,11 @@ describe("stack config validation", () => {
 
   it("stands in for the release of a stack file's ESC environment offline, and says so", () => {
     const input = readStackConfig(PROJECT_ROOT, "production");
-    assert.deepEqual(input.environments, ["doc-rag/production-release", "doc-rag/production-alerting"]);
+    assert.deepEqual(input.environments, [
+      "doc-rag/production-release",
+      "doc-rag/production-alerting",
+      "doc-rag/production-registry",
+    ]);
     // The alert receivers it imports are secrets: placeholders that pass their schema.
     assert.ok(input.secretKeys.includes("doc-rag:alertPagingUrl") && input.secretKeys.includes("doc-rag:alertChatUrl"));
     const release = JSON.parse(input.config["doc-rag:release"] ?? "{}") as { version: string };

@@ -280,7 +280,7 @@ describe("data: what every data service shares", () => {
       );
     for (const run of [runs.staging, runs.production]) {
       const found = holdsData(run);
-      assert.equal(found.length, 15, run.stack);
+      assert.equal(found.length, 16, run.stack);
       for (const r of found) assert.ok(r.options.protect && r.options.retainOnDelete, `${run.stack}: ${r.name}`);
     }
     const dev = holdsData(runs.dev);

@@ -33,12 +33,15 @@ describe("e2e lane: what it changes in its copy of the project, and says", () =>
     assert.deepEqual(config["doc-rag:release"], placeholderRelease());
     assert.equal(config["doc-rag:github"], undefined);
     assert.equal(config["doc-rag:chartsDir"], "/charts");
-    assert.equal(said.length, 6);
-    assert.match(said[0] ?? "", /ESC imports \["doc-rag\/production-release","doc-rag\/production-alerting"\] removed/);
-    // The alert receivers are secrets: set with --secret once the stack exists, never in plain text.
+    assert.equal(said.length, 7);
+    assert.match(
+      said[0] ?? "",
+      /ESC imports \["doc-rag\/production-release","doc-rag\/production-alerting","doc-rag\/production-registry"\] removed/,
+    );
+    // The alert receivers and the registry credential are secrets: set with --secret once the stack exists.
     assert.deepEqual(
       secrets.map(([key]) => key),
-      ["doc-rag:alertPagingUrl", "doc-rag:alertChatUrl"],
+      ["doc-rag:alertPagingUrl", "doc-rag:alertChatUrl", "doc-rag:registryAuth"],
     );
     assert.equal(config["doc-rag:alertPagingUrl"], undefined);
     // The user's own stack file is untouched.

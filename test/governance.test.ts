@@ -505,11 +505,17 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
     assert.equal(refused.resources.length, 0);
   });
 
-  it("creates every ESC environment a stack file imports (release, alert receivers), and never resets what they hold", () => {
+  it("creates every ESC environment a stack file imports (release, alert receivers, registry credential), and never resets what they hold", () => {
     const envs = ofType(run, "pulumiservice:index:Environment");
     assert.deepEqual(
       envs.map((e) => `${String(e.inputs["project"])}/${String(e.inputs["name"])}`),
-      ["doc-rag/staging-release", "doc-rag/production-release", "doc-rag/production-alerting"],
+      [
+        "doc-rag/staging-release",
+        "doc-rag/staging-registry",
+        "doc-rag/production-release",
+        "doc-rag/production-alerting",
+        "doc-rag/production-registry",
+      ],
     );
     assert.equal(releaseEnvironmentName("production"), "production-release");
     for (const env of envs) assert.deepEqual(env.options.ignoreChanges, ["yaml"]);

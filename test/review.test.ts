@@ -162,7 +162,7 @@ describe("review stacks: what each pull request's copy of the pr stack creates",
       ofType(runs.pr17, "kubernetes:core/v1:Secret")
         .map((s) => (s.inputs["metadata"] as Values)["name"])
         .sort(),
-      ["doc-rag-postgres-app", "doc-rag-qdrant-api-key", "doc-rag-secrets", "doc-rag-valkey-users"],
+      ["doc-rag-postgres-app", "doc-rag-qdrant-api-key", "doc-rag-registry", "doc-rag-secrets", "doc-rag-valkey-users"],
     );
     const foreign = runs.pr17.resources.filter((r) => /^(vault|github):/.test(r.type));
     assert.deepEqual(foreign, []);

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { policyPaths } from "../policies/vault";
+import { CONFIG_KEYS } from "../components/config";
 import {
   fakeValue,
   find,
@@ -78,6 +79,7 @@ describe("secrets: Vault and External Secrets (staging, production)", () => {
       "doc-rag/grafana",
       "doc-rag/qdrant",
       "doc-rag/redis",
+      "doc-rag/registry",
     ]);
     const data = Object.fromEntries(
       secrets.map((s) => {
@@ -98,6 +100,8 @@ describe("secrets: Vault and External Secrets (staging, production)", () => {
       "admin-user": "admin",
       "admin-password": fakeValue("password", "secrets-generated-grafana"),
     });
+    // The registry credential is the one configured (here ESC's placeholder offline), never generated.
+    assert.deepEqual(data["doc-rag/registry"], { dockerconfigjson: CONFIG_KEYS.registryAuth.placeholder });
   });
 
   it("generates every value with an explicit strength", () => {
@@ -128,6 +132,7 @@ describe("secrets: Vault and External Secrets (staging, production)", () => {
         "secret/data/doc-rag/auth": ["read"],
         "secret/data/doc-rag/qdrant": ["read"],
         "secret/data/doc-rag/grafana": ["read"],
+        "secret/data/doc-rag/registry": ["read"],
       },
     );
   });
@@ -273,8 +278,16 @@ describe("secrets: dev has no Vault", () => {
       }>(s);
       return [roleOf(production, metadata.namespace), metadata.name, spec.data.map((d) => d.secretKey).sort()];
     });
-    assert.deepEqual(devSecrets, synced);
-    assert.equal(devSecrets.length, 5);
+    const byName = (a: unknown[], b: unknown[]) => String(a[1]).localeCompare(String(b[1]));
+    assert.deepEqual(devSecrets.sort(byName), synced.sort(byName));
+    assert.equal(devSecrets.length, 6);
+    // Dev pulls kind-loaded images: a registry Secret without credentials, which the API server accepts.
+    const registry = find(dev, K8S_SECRET, "secrets-registry");
+    assert.equal(registry.inputs["type"], "kubernetes.io/dockerconfigjson");
+    assert.equal(
+      unwrapSecrets<Record<string, string>>(registry.inputs["stringData"])[".dockerconfigjson"],
+      '{"auths":{}}',
+    );
     const pg = find(dev, K8S_SECRET, "secrets-postgres");
     assert.equal(pg.inputs["type"], "kubernetes.io/basic-auth");
   });
@@ -302,5 +315,35 @@ describe("secrets: no generated value in plain text", () => {
       ".a.b",
       ".c[0]",
     ]);
+  });
+});
+
+describe("secrets: the private registry's pull credential", () => {
+  it("every service pod pulls with the delivered registry Secret, typed as kubelet reads it", async () => {
+    const production = await runStack("production");
+    const registry = ofType(production, EXTERNAL_SECRET).find((s) => s.name === "secrets-registry")!;
+    const spec = inputs<{ spec: { target: { name: string; template: { type: string } } } }>(registry).spec;
+    assert.deepEqual(
+      [spec.target.name, spec.target.template.type],
+      ["doc-rag-registry", "kubernetes.io/dockerconfigjson"],
+    );
+    const pods = production.resources.filter((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Rollout");
+    assert.equal(pods.length, 6);
+    for (const rollout of pods)
+      assert.deepEqual(
+        (rollout.inputs["spec"] as { template: { spec: { imagePullSecrets: unknown } } }).template.spec
+          .imagePullSecrets,
+        [{ name: "doc-rag-registry" }],
+        rollout.name,
+      );
+  });
+
+  it("is required in staging and production, and must be a Docker config JSON", async () => {
+    const missing = await runStack("staging", { overrides: ["doc-rag:registryAuth="] });
+    assert.match(missing.error?.message ?? "", /doc-rag:registryAuth: /);
+    const bad = await runStack("production", { secretOverrides: ['doc-rag:registryAuth={"registries":{}}'] });
+    assert.match(bad.error?.message ?? "", /doc-rag:registryAuth: must hold an "auths" object/);
+    assert.doesNotMatch(bad.error?.message ?? "", /registries/, "a secret is never echoed");
+    assert.equal(bad.resources.length, 0);
   });
 });

@@ -13,7 +13,9 @@ export interface ProvidedKey {
   secret: boolean;
 }
 
-const PROVIDES: { suffix: "release" | "alerting"; stacks: string[]; keys: ProvidedKey[]; holds: string }[] = [
+type Holds = "release" | "alerting" | "registry";
+
+const PROVIDES: { suffix: Holds; stacks: string[]; keys: ProvidedKey[]; holds: string }[] = [
   {
     suffix: "release",
     stacks: ["staging", "production"],
@@ -30,10 +32,16 @@ const PROVIDES: { suffix: "release" | "alerting"; stacks: string[]; keys: Provid
     holds:
       "The alert receivers (doc-rag:alertPagingUrl, doc-rag:alertChatUrl, as fn::secret), set by the on-call team.",
   },
+  {
+    suffix: "registry",
+    stacks: ["staging", "production"],
+    keys: [{ key: "registryAuth", secret: true }],
+    holds: "The private registry's pull credential (doc-rag:registryAuth, a Docker config JSON, as fn::secret).",
+  },
 ];
 
 /** An ESC environment's name in the stack's project: `<stack>-release`, `<stack>-alerting`. */
-export const escEnvironmentName = (stack: string, holds: "release" | "alerting") => `${stack}-${holds}`;
+export const escEnvironmentName = (stack: string, holds: Holds) => `${stack}-${holds}`;
 
 /** The ESC environments (in the stack's project) a deployed stack's file imports, and what each holds. */
 export function escEnvironments(stack: string): { name: string; holds: string }[] {

@@ -21,6 +21,7 @@ import { isQuantity, quantityValue } from "../quantity";
 import { dnsLabel, exceeds } from "./primitives";
 import { describeValue, formatIssue, keyPath, SECRET_VALUE } from "./problems";
 import { observabilitySchema, receiverUrl } from "./observability";
+import { dockerConfigJson } from "./registry";
 import { REVIEW_ROLES, reviewNamespaceName, reviewSchema } from "./review";
 import { egressSchema, vaultSchema } from "./secrets";
 import { escProvides } from "./esc";
@@ -218,7 +219,7 @@ export const CONFIG_KEYS = {
   githubEnvironmentSecrets: key(
     "object",
     environmentSecretsSchema.optional(),
-    "Secrets of this stack's GitHub environment, name → value (set with --secret, whole or per name with --path), e.g. PULUMI_ACCESS_TOKEN.",
+    "Secrets of this stack's GitHub environment, name → value (set with --secret, whole or per name with --path). The release jobs need none: they get their Pulumi Cloud token by OIDC.",
     { secret: true, placeholder: {} },
   ),
   alertPagingUrl: key(
@@ -232,6 +233,15 @@ export const CONFIG_KEYS = {
     receiverUrl.optional(),
     "Slack-compatible webhook URL for warnings (set with --secret). Without it, warnings reach nobody.",
     { secret: true, placeholder: "https://placeholder.invalid/alert-chat" },
+  ),
+  registryAuth: key(
+    "string",
+    dockerConfigJson.optional(),
+    'The Docker config JSON that pulls the services\' images from the private registry ({"auths": {"ghcr.io": {"auth": base64 of user:token}}}, a read-only token such as GitHub\'s read:packages; set with --secret, or import the ESC environment doc-rag/<stack>-registry). Staging and production deliver it from Vault (secret/doc-rag/registry) through External Secrets as the Secret doc-rag-registry every service pod pulls with; required there. Dev and review stacks default to no credentials ({"auths": {}}: kind-loaded images, or the nodes\' own).',
+    {
+      secret: true,
+      placeholder: '{"auths":{"registry.placeholder.invalid":{"auth":"cGxhY2Vob2xkZXI6cGxhY2Vob2xkZXI="}}}',
+    },
   ),
 };
 
@@ -399,6 +409,13 @@ const stackSchema = z
           "must be false in a review stack: its TTL and the pull request's close destroy it",
         );
       }
+    }
+    if (cfg.environment !== "dev" && !cfg.registryAuth) {
+      problem(
+        ["registryAuth"],
+        undefined,
+        `must be set in ${cfg.environment}: its images come from the private registry, and nothing else gives its pods a pull credential. Import the ESC environment ${PROJECT}/<stack>-registry that holds it, or pulumi config set --secret ${PROJECT}:registryAuth "$(cat config.json)"`,
+      );
     }
     if (cfg.environment !== "dev" && !cfg.observability.logs) {
       problem(

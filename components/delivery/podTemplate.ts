@@ -55,6 +55,8 @@ export function podTemplate(args: PodTemplateArgs): k8s.types.input.core.v1.PodT
     spec: {
       serviceAccountName: args.serviceAccount,
       automountServiceAccountToken: false,
+      // The private registry's credential (doc-rag:registryAuth, through Vault and External Secrets).
+      imagePullSecrets: [{ name: DELIVERED_SECRETS.registry.name }],
       securityContext: {
         runAsNonRoot: true,
         runAsUser: USER,

@@ -68,6 +68,7 @@ export function clusterLayer(config: StackConfig, provider: k8s.Provider): Clust
       ownedRoles: ownedRoles(config),
       ...(config.vault ? { vault: config.vault } : {}),
       ...(config.vaultToken ? { vaultToken: config.vaultToken } : {}),
+      ...(config.registryAuth ? { registryAuth: config.registryAuth } : {}),
       egress: config.egress,
       database: {
         ...postgresEndpoint(config.namespaces.data.name),

@@ -21,6 +21,8 @@ export const VAULT_SECRETS = {
   "doc-rag/auth": ["jwt-secret"],
   "doc-rag/qdrant": ["api-key"],
   "doc-rag/grafana": ["admin-user", "admin-password"],
+  /** The private registry's pull credential (doc-rag:registryAuth), not generated: the program writes what it is given. */
+  "doc-rag/registry": ["dockerconfigjson"],
 } as const;
 
 export type VaultPath = keyof typeof VAULT_SECRETS;
@@ -72,6 +74,13 @@ export const DELIVERED_SECRETS = {
   valkey: { name: "doc-rag-valkey-users", role: "data", keys: [key("default", "doc-rag/redis", "password")] },
   /** The Qdrant chart reads its API key from here. */
   qdrant: { name: "doc-rag-qdrant-api-key", role: "data", keys: [key("api-key", "doc-rag/qdrant", "api-key")] },
+  /** What every service pod pulls its image with (imagePullSecrets). */
+  registry: {
+    name: "doc-rag-registry",
+    role: "application",
+    type: "kubernetes.io/dockerconfigjson",
+    keys: [key(".dockerconfigjson", "doc-rag/registry", "dockerconfigjson")],
+  },
   /** Grafana's admin login (the chart's admin.existingSecret). */
   grafana: {
     name: "grafana-admin",

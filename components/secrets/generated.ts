@@ -15,6 +15,8 @@ export interface GeneratedCredentialsArgs {
   database: DatabaseEndpoint;
   /** protect + retainOnDelete: a replaced password would lock every client out. */
   protect: boolean;
+  /** The registry's pull credential (a Docker config JSON), given, never generated. */
+  registryAuth: string;
 }
 
 /** Strength of each generated value, set explicitly rather than left to provider defaults. */
@@ -58,6 +60,7 @@ export class GeneratedCredentials extends pulumi.ComponentResource {
       "doc-rag/auth": secretObject({ "jwt-secret": password("jwt") }),
       "doc-rag/qdrant": secretObject({ "api-key": password("qdrant") }),
       "doc-rag/grafana": secretObject({ "admin-user": "admin", "admin-password": password("grafana") }),
+      "doc-rag/registry": secretObject({ dockerconfigjson: args.registryAuth }),
     };
     this.registerOutputs({});
   }

@@ -7,6 +7,7 @@ import { DELIVERED_SECRETS, type Consumer } from "./catalog";
 import { ESO_SERVICE_ACCOUNT, ExternalSecretsOperator, externalSecret, vaultSecretStore } from "./externalSecrets";
 import { GeneratedCredentials, type DatabaseEndpoint } from "./generated";
 import { VaultStore } from "./vault";
+import { NO_REGISTRY_AUTH } from "../config/registry";
 
 export interface PlatformSecretsArgs extends ChartSource {
   environment: Environment;
@@ -18,6 +19,8 @@ export interface PlatformSecretsArgs extends ChartSource {
   vaultToken?: string;
   egress: EgressConfig;
   database: DatabaseEndpoint;
+  /** The registry's pull credential (doc-rag:registryAuth); none where unset. */
+  registryAuth?: string;
   protect: boolean;
   highAvailability: boolean;
   /** What installs the Prometheus Operator CRDs (the operator's ServiceMonitor). */
@@ -39,7 +42,7 @@ export class PlatformSecrets extends pulumi.ComponentResource {
     const labels = standardLabels("secrets", args.environment);
     const credentials = new GeneratedCredentials(
       `${name}-generated`,
-      { database: args.database, protect: args.protect },
+      { database: args.database, protect: args.protect, registryAuth: args.registryAuth ?? NO_REGISTRY_AUTH },
       { parent: this },
     );
     const owned = new Set(args.ownedRoles ?? Object.keys(args.namespaces));

@@ -192,6 +192,7 @@ describe("whole stacks under their policy config", () => {
       "secrets-vault-doc-rag-grafana",
       "secrets-vault-doc-rag-qdrant",
       "secrets-vault-doc-rag-redis",
+      "secrets-vault-doc-rag-registry",
       "secrets-vault-kv",
       "valkey-release",
     ]);
