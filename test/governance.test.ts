@@ -531,13 +531,14 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
     );
   });
 
-  it("makes the pr stack the review-stack template: never deployed itself, copied for each pull request", () => {
+  it("keeps the pr stack's settings for review stacks, but runs no pull request's code on its own", () => {
     const template = settings("pr", "doc-rag");
+    // No stack is a template Deployments copy on a push: review-stack.yml does, after approval.
     assert.deepEqual(template["github"], {
       repository: "doc-rag/doc-rag-platform",
       deployCommits: false,
       previewPullRequests: false,
-      pullRequestTemplate: true,
+      pullRequestTemplate: false,
     });
     // Copies are single stacks of the root project: every layer together.
     assert.equal(template["project"], "doc-rag");
@@ -545,10 +546,25 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
     assert.deepEqual(template["operationContext"].preRunCommands, ["npm ci --prefix .", "npm ci --prefix policies"]);
     assert.deepEqual(
       ofType(run, "pulumiservice:index:DeploymentSettings")
-        .filter((s) => (s.inputs["github"] as Values)["pullRequestTemplate"])
+        .filter(
+          (s) =>
+            (s.inputs["github"] as Values)["pullRequestTemplate"] ||
+            (s.inputs["github"] as Values)["previewPullRequests"],
+        )
         .map((s) => s.inputs["stack"]),
-      ["pr"],
+      [],
     );
+    // The review stacks' workflow: after a reviewer's approval, in the one environment that holds the credentials.
+    const review = parse(
+      fs.readFileSync(path.join(PROJECT_ROOT, ".github", "workflows", "review-stack.yml"), "utf8"),
+    ) as Values;
+    for (const job of Object.values(review["jobs"] as Record<string, Values>)) {
+      assert.equal(job["environment"], "review");
+      assert.match(job["if"], /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+    }
+    const up = ((review["jobs"] as Record<string, Values>)["up"]!["steps"] as Values[]).at(-1)!;
+    assert.match(up["run"], /--policy-pack \.\.\/main\/policies/, "main's pack, not the change's");
+    assert.match(up["run"], /--policy-pack-config \.\.\/main\/policies\/config\/pr\.json/);
   });
 
   it("detects drift on a schedule for every project's stack of both environments", () => {

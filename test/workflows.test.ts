@@ -43,7 +43,7 @@ const ALLOWED_JOB_PERMISSIONS: Record<string, string> = {
   "id-token": "write", // a release job exchanges its OIDC token for its environment's Pulumi team token
 };
 /** Environments whose runs a reviewer must approve; the only place a pull request's code may meet a secret. */
-const REVIEWED_ENVIRONMENTS = ["preview"];
+const REVIEWED_ENVIRONMENTS = ["preview", "review"];
 
 describe("the pin table (.github/pins)", () => {
   it("holds only published releases: each SHA is the commit of the tag beside it (../shared/oracles)", function () {
@@ -212,13 +212,22 @@ describe("GitHub workflows", () => {
     const unguarded = previewText.replace(/^ {4}environment: preview\n/m, "").replace(/^ {4}if: .*\n/m, "");
     const cached = previewText.replace("package-manager-cache: false", "cache: npm");
     const target = previewText.replace(/^ {2}pull_request:/m, "  pull_request_target:");
+    // A condition that lets a fork through another way is no guard.
+    const either = all["review-stack.yml"]!.replace(
+      "github.event.action != 'closed' && github.event.pull_request",
+      "github.event.action != 'closed' || github.event.pull_request",
+    );
     assert.deepEqual(
-      pullRequestSecretProblems({ "u.yml": unguarded, "c.yml": cached, "t.yml": target }, REVIEWED_ENVIRONMENTS),
+      pullRequestSecretProblems(
+        { "u.yml": unguarded, "c.yml": cached, "t.yml": target, "e.yml": either },
+        REVIEWED_ENVIRONMENTS,
+      ),
       [
         "u.yml preview: reads secrets.PULUMI_ACCESS_TOKEN without a reviewer's approval",
         "u.yml preview: reads secrets.PULUMI_ACCESS_TOKEN for forks too",
         "c.yml preview: restores a dependency cache beside a secret",
         "t.yml: runs on pull_request_target",
+        "e.yml up: reads secrets.PULUMI_ACCESS_TOKEN, secrets.REVIEW_KUBECONFIG for forks too",
       ],
     );
   });

@@ -25,13 +25,16 @@ export const DEPLOYED_STACKS = {
 export const DEPLOYS_NEXT: Readonly<Partial<Record<Layer, Layer>>> = { cluster: "data", data: "app" };
 
 /**
- * The review-stack template (Pulumi.pr.yaml): never deployed itself. For each pull request
- * against the branch, Deployments copies its config and settings into a review stack, updates it
- * on every push and destroys it when the pull request closes; each copy sets its own TTL.
+ * The review-stack template (Pulumi.pr.yaml): never deployed itself. For each pull request, after
+ * a reviewer approves the run, review-stack.yml copies its config and these settings (for the TTL's
+ * destroy) into a review stack and brings it up; it destroys it when the pull request closes, and
+ * each copy sets its own TTL.
  */
 export const REVIEW_TEMPLATE = {
   stack: "pr",
-  triggers: { deployCommits: false, previewPullRequests: false, pullRequestTemplate: true },
+  // Not a template Deployments copy on every push: that would run a pull request's code with the
+  // stack's credentials before anyone read it. review-stack.yml brings each one up after approval.
+  triggers: { deployCommits: false, previewPullRequests: false, pullRequestTemplate: false },
 } as const;
 
 /** What a deployment installs before it runs, from the project's folder: the program's packages and the pack's. */

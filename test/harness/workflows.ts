@@ -136,7 +136,7 @@ export function pullRequestSecretProblems(files: Record<string, string>, reviewe
       const env = environmentOf(job);
       if (!env || !reviewed.includes(env))
         problems.push(`${file} ${id}: reads ${secrets.join(", ")} without a reviewer's approval`);
-      if (job.if !== FORKS_EXCLUDED) problems.push(`${file} ${id}: reads ${secrets.join(", ")} for forks too`);
+      if (!excludesForks(job.if)) problems.push(`${file} ${id}: reads ${secrets.join(", ")} for forks too`);
       for (const step of job.steps ?? [])
         if (step.uses?.startsWith("actions/setup-node@") && step.with?.["package-manager-cache"] !== false)
           problems.push(`${file} ${id}: restores a dependency cache beside a secret`);
@@ -147,3 +147,9 @@ export function pullRequestSecretProblems(files: Record<string, string>, reviewe
 
 /** The condition that keeps a job from running for a fork's pull request. */
 export const FORKS_EXCLUDED = "github.event.pull_request.head.repo.full_name == github.repository";
+
+/** A job condition that holds only without a fork: FORKS_EXCLUDED, alone or as one of conditions all required (&&). */
+function excludesForks(condition: string | undefined): boolean {
+  if (!condition || /\|\||!\s*\(/.test(condition)) return condition === FORKS_EXCLUDED;
+  return condition.split("&&").some((part) => part.trim() === FORKS_EXCLUDED);
+}
