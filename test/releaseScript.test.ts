@@ -114,7 +114,7 @@ describe("the release script (release.yml's staging and production jobs)", () =>
     );
     // The refreshes run the platform commit the update ran.
     assert.deepEqual(started[1], { operation: "refresh", sourceContext: { git: { commit: "f00dcafe" } } });
-    assert.deepEqual(escWrites(run.calls), ['pulumiConfig["doc-rag:release"]', "verified"]);
+    assert.deepEqual(escWrites(run.calls), ['pulumiConfig["doc-rag:release"]', "deploying", "verified"]);
     const lastExport = run.calls
       .map((c) => c.url ?? "")
       .lastIndexOf("https://api.pulumi.com/api/stacks/acme/doc-rag-app/staging/export");
@@ -155,15 +155,44 @@ describe("the release script (release.yml's staging and production jobs)", () =>
     assert.match(run.outputs, /^platform-commit=f00dcafe$/m);
   });
 
-  it("waits for a deployment already in flight (a previous attempt's) instead of starting a second", () => {
+  it("a re-run waits for the update a previous attempt started for this release instead of starting a second", () => {
+    const inFlight = { id: "d1", operation: "update", status: "running", outcome: "succeeded" };
     const run = runRelease("staging", {
-      deployments: [{ id: "d0", operation: "update", status: "running", polls: 0, outcome: "succeeded" }],
+      esc: { "acme/doc-rag/staging-release": { deploying: { release: RELEASE, deployment: "d1" } } },
+      deployments: [inFlight],
       exports: [exportOf(rollout("Healthy"))],
     });
     assert.equal(run.status, 0, run.output);
     assert.deepEqual(
       deploymentsStarted(run.calls).map((d) => d["operation"]),
       ["refresh"],
+    );
+    // Its update failed: a re-run starts a new one.
+    const failed = runRelease("staging", {
+      esc: { "acme/doc-rag/staging-release": { deploying: { release: RELEASE, deployment: "d1" } } },
+      deployments: [{ ...inFlight, status: "failed" }],
+      exports: [exportOf(rollout("Healthy"))],
+    });
+    assert.equal(failed.status, 0, failed.output);
+    assert.deepEqual(
+      deploymentsStarted(failed.calls).map((d) => d["operation"]),
+      ["update", "refresh"],
+    );
+  });
+
+  it("lets a deployment from before the release finish, then starts the release's own update", () => {
+    const run = runRelease("staging", {
+      deployments: [{ id: "d0", operation: "update", status: "running", outcome: "succeeded" }],
+      exports: [exportOf(rollout("Healthy"))],
+    });
+    assert.equal(run.status, 0, run.output);
+    const calls = run.calls.map((c) => `${c.method ?? c.verb} ${c.url ?? c.key}`);
+    const waited = calls.lastIndexOf("GET https://api.pulumi.com/api/stacks/acme/doc-rag-app/staging/deployments/d0");
+    const started = calls.indexOf("POST https://api.pulumi.com/api/stacks/acme/doc-rag-app/staging/deployments");
+    assert.ok(waited >= 0 && waited < started, "the earlier deployment ends before the release's starts");
+    assert.deepEqual(
+      deploymentsStarted(run.calls).map((d) => d["operation"]),
+      ["update", "refresh"],
     );
   });
 
@@ -181,7 +210,7 @@ describe("the release script (release.yml's staging and production jobs)", () =>
     const run = runRelease("staging", { exports: [exportOf(rollout("Degraded"))] });
     assert.equal(run.status, 1);
     assert.match(run.output, /a Rollout of staging is Degraded/);
-    assert.deepEqual(escWrites(run.calls), ['pulumiConfig["doc-rag:release"]']);
+    assert.deepEqual(escWrites(run.calls), ['pulumiConfig["doc-rag:release"]', "deploying"]);
   });
 
   it("production: deploys the platform commit staging verified, and refuses a record of another tag", () => {

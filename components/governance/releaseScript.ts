@@ -3,9 +3,10 @@
  *  1. the stage's Pulumi Cloud team token, exchanged for the job's GitHub OIDC token (no stored
  *     token; the trust policy gives a job of environment <stage> only the team of that stage);
  *  2. a re-run of a release already verified there changes nothing;
- *  3. the release goes into the stack's ESC environment, then one deployment of the app stack runs
- *     (an in-flight one, e.g. a previous attempt's, is waited for instead of starting another;
- *     production pins the platform commit staging ran);
+ *  3. the release goes into the stack's ESC environment, then one update of the app stack runs: a
+ *     previous attempt's update of the same release (noted in ESC as `deploying`) is waited for
+ *     instead of starting another, and one in flight from before the release is let finish first;
+ *     production pins the platform commit staging ran;
  *  4. healthy means every Rollout of the stack reached phase Healthy for its current generation, read
  *     by refresh deployments from the stack's state (the job holds no cluster credential); a
  *     Degraded Rollout (an aborted canary) fails the release;
@@ -75,7 +76,7 @@ export function releaseScript(stage: ReleaseEnvironment, takesFrom?: ReleaseEnvi
     "  exit 0",
     "fi",
     "",
-    "# 3. The release into the stack's ESC environment, then one deployment (an in-flight one is waited for).",
+    "# 3. The release into the stack's ESC environment, then this release's one update.",
     'pulumi env set "$esc" \'pulumiConfig["doc-rag:release"]\' "$candidate"',
     "in_flight() {",
     '  api GET "$stack_path/deployments?pageSize=1" |',
@@ -93,26 +94,36 @@ export function releaseScript(stage: ReleaseEnvironment, takesFrom?: ReleaseEnvi
     "    esac",
     "  done",
     "}",
-    "# deploy OPERATION: one deployment of the stack, waited for; fails the job unless it succeeds.",
-    "deploy() {",
-    "  local id body",
-    "  id=$(in_flight)",
-    '  if [[ -z "$id" ]]; then',
-    '    body=$(jq -n --arg op "$1" --arg commit "$commit" \'{operation: $op}',
-    '      + (if $commit == "" then {} else {sourceContext: {git: {commit: $commit}}} end)\')',
-    '    id=$(api POST "$stack_path/deployments" "$body" | jq -r .id)',
-    "  fi",
-    '  echo "Deployment $id ($1) of $STACK"',
-    '  if [[ $(wait_for "$id") != succeeded ]]; then echo "::error::deployment $id of $STACK failed"; exit 1; fi',
+    "# start OPERATION: a new deployment, once whatever is in flight (it predates this release) has ended.",
+    "start() {",
+    "  local body other",
+    "  other=$(in_flight)",
+    '  if [[ -n "$other" ]]; then echo "Waiting for deployment $other of $STACK first" >&2; wait_for "$other" >/dev/null; fi',
+    '  body=$(jq -n --arg op "$1" --arg commit "$commit" \'{operation: $op}',
+    '    + (if $commit == "" then {} else {sourceContext: {git: {commit: $commit}}} end)\')',
+    '  api POST "$stack_path/deployments" "$body" | jq -r .id',
     "}",
-    "deploy update",
+    "# succeed ID OPERATION: waits for it; fails the job unless it succeeds.",
+    "succeed() {",
+    '  echo "Deployment $1 ($2) of $STACK"',
+    '  if [[ $(wait_for "$1") != succeeded ]]; then echo "::error::deployment $1 ($2) of $STACK failed"; exit 1; fi',
+    "}",
+    "# The update a previous attempt started for this release, unless it failed; else a new one, noted first.",
+    'deploying=$(pulumi env get "$esc" deploying --value json 2>/dev/null || echo null)',
+    'update=$(jq -r --argjson release "$candidate" \'select(.release == $release) | .deployment // empty\' <<<"$deploying")',
+    'if [[ -n "$update" && $(api GET "$stack_path/deployments/$update" | jq -r .status) == failed ]]; then update=""; fi',
+    'if [[ -z "$update" ]]; then',
+    "  update=$(start update)",
+    '  pulumi env set "$esc" deploying "$(jq -n --argjson release "$candidate" --arg id "$update" \'{release: $release, deployment: $id}\')"',
+    "fi",
+    'succeed "$update" update',
     "# The platform commit the update ran (its git metadata): production deploys exactly this one.",
     'if [[ -z "$commit" ]]; then commit=$(api GET "$stack_path/updates/latest" | jq -r \'.info.environment["git.head"]\'); fi',
     "",
     "# 4. Healthy: every Rollout in the stack's state at phase Healthy for its current generation.",
     `deadline=$((SECONDS + ${timeoutSeconds}))`,
     "while true; do",
-    "  deploy refresh",
+    '  succeed "$(start refresh)" refresh',
     `  health=$(api GET "$stack_path/export" | jq -r --arg type "${ROLLOUT_TYPE}" '`,
     "    [.deployment.resources[] | select(.type == $type) | .outputs]",
     '    | if any(.status.phase == "Degraded") then "degraded"',
