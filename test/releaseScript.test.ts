@@ -4,7 +4,7 @@
  * release, the record written only once the Rollouts are healthy, a re-run that changes nothing.
  */
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -43,28 +43,35 @@ interface Call {
   value?: string;
 }
 
+interface Run {
+  status: number;
+  output: string;
+  calls: Call[];
+  outputs: string;
+  state: Record<string, unknown>;
+}
+
 /** Runs a stage's script as GitHub would (bash -eo pipefail) with the fakes first on the PATH. */
-function runRelease(
+async function runRelease(
   stage: "staging" | "production",
   state: Record<string, unknown>,
   env: Record<string, string> = {},
-): { status: number; output: string; calls: Call[]; outputs: string; state: Record<string, unknown> } {
+): Promise<Run> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "doc-rag-release-"));
   try {
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
-    for (const tool of ["curl", "pulumi", "sleep"])
-      fs.writeFileSync(path.join(bin, tool), `#!/bin/sh\nexec "${process.execPath}" "${FAKE}" ${tool} "$@"\n`, {
-        mode: 0o755,
-      });
+    const wrapper = (tool: string) => `#!/bin/sh\nexec "${process.execPath}" "${FAKE}" ${tool} "$@"\n`;
+    for (const tool of ["curl", "pulumi"]) fs.writeFileSync(path.join(bin, tool), wrapper(tool), { mode: 0o755 });
+    // Polls need no wait under test.
+    fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
     const files = { state: path.join(dir, "state.json"), log: path.join(dir, "calls.log"), out: path.join(dir, "out") };
     fs.writeFileSync(files.state, JSON.stringify({ esc: {}, deployments: [], gitHead: "f00dcafe", ...state }));
     fs.writeFileSync(files.log, "");
     fs.writeFileSync(files.out, "");
     const step = stepOf(stage);
     const stepEnv = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, /^\$\{\{/.test(v) ? "" : v]));
-    const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run], {
-      encoding: "utf8",
+    const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run], {
       env: {
         PATH: `${bin}:${process.env["PATH"] ?? ""}`,
         FAKE_STATE: files.state,
@@ -81,9 +88,13 @@ function runRelease(
         ...env,
       },
     });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const status = await new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
     return {
-      status: result.status ?? -1,
-      output: `${result.stdout}${result.stderr}`,
+      status,
+      output,
       calls: fs
         .readFileSync(files.log, "utf8")
         .split("\n")
@@ -103,9 +114,55 @@ const deploymentsStarted = (calls: Call[]) =>
     .map((c) => JSON.parse(c.body!) as Record<string, unknown>);
 const escWrites = (calls: Call[]) => calls.filter((c) => c.tool === "pulumi" && c.verb === "set").map((c) => c.key);
 
+/** Every run the tests read, started together (each is a chain of short processes: two cores run two). */
+const SCENARIOS = {
+  fresh: () => runRelease("staging", { exports: [exportOf(rollout("Progressing")), exportOf(rollout("Healthy"))] }),
+  verified: () =>
+    runRelease("staging", {
+      esc: { "acme/doc-rag/staging-release": { verified: { release: RELEASE, platformCommit: "f00dcafe" } } },
+      exports: [exportOf(rollout("Healthy"))],
+    }),
+  attempted: () =>
+    runRelease("staging", {
+      esc: { "acme/doc-rag/staging-release": { deploying: { release: RELEASE, deployment: "d1" } } },
+      deployments: [{ id: "d1", operation: "update", status: "running", outcome: "succeeded" }],
+      exports: [exportOf(rollout("Healthy"))],
+    }),
+  attemptFailed: () =>
+    runRelease("staging", {
+      esc: { "acme/doc-rag/staging-release": { deploying: { release: RELEASE, deployment: "d1" } } },
+      deployments: [{ id: "d1", operation: "update", status: "failed", outcome: "failed" }],
+      exports: [exportOf(rollout("Healthy"))],
+    }),
+  earlier: () =>
+    runRelease("staging", {
+      deployments: [{ id: "d0", operation: "update", status: "running", outcome: "succeeded" }],
+      exports: [exportOf(rollout("Healthy"))],
+    }),
+  skipped: () =>
+    runRelease("staging", {
+      outcomes: { update: "skipped" },
+      // The controller has not yet seen generation 4: its Healthy is the previous revision's.
+      exports: [exportOf({ ...rollout("Healthy", 4, "3") }), exportOf(rollout("Healthy", 4))],
+    }),
+  degraded: () => runRelease("staging", { exports: [exportOf(rollout("Degraded"))] }),
+  production: () =>
+    runRelease(
+      "production",
+      { exports: [exportOf(rollout("Healthy"))] },
+      { VERSION: "v1.4.2", PLATFORM_COMMIT: "5eed" },
+    ),
+  otherTag: () => runRelease("production", { exports: [] }, { VERSION: "v1.5.0", PLATFORM_COMMIT: "5eed" }),
+};
+let runs: { [K in keyof typeof SCENARIOS]: Promise<Run> };
+
 describe("the release script (release.yml's staging and production jobs)", () => {
-  it("staging: one update, healthy Rollouts read by refresh, and only then the verified record", () => {
-    const run = runRelease("staging", { exports: [exportOf(rollout("Progressing")), exportOf(rollout("Healthy"))] });
+  before(() => {
+    runs = Object.fromEntries(Object.entries(SCENARIOS).map(([name, start]) => [name, start()])) as typeof runs;
+  });
+
+  it("staging: one update, healthy Rollouts read by refresh, and only then the verified record", async () => {
+    const run = await runs.fresh;
     assert.equal(run.status, 0, run.output);
     const started = deploymentsStarted(run.calls);
     assert.deepEqual(
@@ -144,35 +201,23 @@ describe("the release script (release.yml's staging and production jobs)", () =>
     assert.ok(run.calls.filter((c) => c.tool === "curl").every((c) => Number(c.retry) >= 5));
   });
 
-  it("a re-run of a release already verified starts nothing and writes nothing", () => {
-    const run = runRelease("staging", {
-      esc: { "acme/doc-rag/staging-release": { verified: { release: RELEASE, platformCommit: "f00dcafe" } } },
-      exports: [exportOf(rollout("Healthy"))],
-    });
+  it("a re-run of a release already verified starts nothing and writes nothing", async () => {
+    const run = await runs.verified;
     assert.equal(run.status, 0, run.output);
     assert.deepEqual(deploymentsStarted(run.calls), []);
     assert.deepEqual(escWrites(run.calls), []);
     assert.match(run.outputs, /^platform-commit=f00dcafe$/m);
   });
 
-  it("a re-run waits for the update a previous attempt started for this release instead of starting a second", () => {
-    const inFlight = { id: "d1", operation: "update", status: "running", outcome: "succeeded" };
-    const run = runRelease("staging", {
-      esc: { "acme/doc-rag/staging-release": { deploying: { release: RELEASE, deployment: "d1" } } },
-      deployments: [inFlight],
-      exports: [exportOf(rollout("Healthy"))],
-    });
+  it("a re-run waits for the update a previous attempt started for this release instead of starting a second", async () => {
+    const run = await runs.attempted;
     assert.equal(run.status, 0, run.output);
     assert.deepEqual(
       deploymentsStarted(run.calls).map((d) => d["operation"]),
       ["refresh"],
     );
     // Its update failed: a re-run starts a new one.
-    const failed = runRelease("staging", {
-      esc: { "acme/doc-rag/staging-release": { deploying: { release: RELEASE, deployment: "d1" } } },
-      deployments: [{ ...inFlight, status: "failed" }],
-      exports: [exportOf(rollout("Healthy"))],
-    });
+    const failed = await runs.attemptFailed;
     assert.equal(failed.status, 0, failed.output);
     assert.deepEqual(
       deploymentsStarted(failed.calls).map((d) => d["operation"]),
@@ -180,11 +225,8 @@ describe("the release script (release.yml's staging and production jobs)", () =>
     );
   });
 
-  it("lets a deployment from before the release finish, then starts the release's own update", () => {
-    const run = runRelease("staging", {
-      deployments: [{ id: "d0", operation: "update", status: "running", outcome: "succeeded" }],
-      exports: [exportOf(rollout("Healthy"))],
-    });
+  it("lets a deployment from before the release finish, then starts the release's own update", async () => {
+    const run = await runs.earlier;
     assert.equal(run.status, 0, run.output);
     const calls = run.calls.map((c) => `${c.method ?? c.verb} ${c.url ?? c.key}`);
     const waited = calls.lastIndexOf("GET https://api.pulumi.com/api/stacks/acme/doc-rag-app/staging/deployments/d0");
@@ -196,29 +238,21 @@ describe("the release script (release.yml's staging and production jobs)", () =>
     );
   });
 
-  it("follows a deployment skipped for a newer one, and reads a stale Healthy as not yet healthy", () => {
-    const run = runRelease("staging", {
-      outcomes: { update: "skipped" },
-      // The controller has not yet seen generation 4: its Healthy is the previous revision's.
-      exports: [exportOf({ ...rollout("Healthy", 4, "3") }), exportOf(rollout("Healthy", 4))],
-    });
+  it("follows a deployment skipped for a newer one, and reads a stale Healthy as not yet healthy", async () => {
+    const run = await runs.skipped;
     assert.equal(run.status, 0, run.output);
     assert.equal(run.calls.filter((c) => c.url?.endsWith("/export")).length, 2, "the stale phase is read again");
   });
 
-  it("fails on a Degraded Rollout (an aborted canary) and records nothing", () => {
-    const run = runRelease("staging", { exports: [exportOf(rollout("Degraded"))] });
+  it("fails on a Degraded Rollout (an aborted canary) and records nothing", async () => {
+    const run = await runs.degraded;
     assert.equal(run.status, 1);
     assert.match(run.output, /a Rollout of staging is Degraded/);
     assert.deepEqual(escWrites(run.calls), ['pulumiConfig["doc-rag:release"]', "deploying"]);
   });
 
-  it("production: deploys the platform commit staging verified, and refuses a record of another tag", () => {
-    const run = runRelease(
-      "production",
-      { exports: [exportOf(rollout("Healthy"))] },
-      { VERSION: "v1.4.2", PLATFORM_COMMIT: "5eed" },
-    );
+  it("production: deploys the platform commit staging verified, and refuses a record of another tag", async () => {
+    const run = await runs.production;
     assert.equal(run.status, 0, run.output);
     assert.deepEqual(deploymentsStarted(run.calls)[0], {
       operation: "update",
@@ -230,7 +264,7 @@ describe("the release script (release.yml's staging and production jobs)", () =>
         .body!.includes("team:doc-rag-release-production"),
       true,
     );
-    const other = runRelease("production", { exports: [] }, { VERSION: "v1.5.0", PLATFORM_COMMIT: "5eed" });
+    const other = await runs.otherTag;
     assert.equal(other.status, 1);
     assert.match(other.output, /staging verified v1\.4\.2, not v1\.5\.0/);
     assert.deepEqual(
