@@ -59,8 +59,9 @@ const rulesetsOn = (repo: Repository, target: "branch" | "tag", ref: string) =>
 
 describe("the application repository as the program leaves it", () => {
   let repo: Repository;
+  let runs: StackRun[];
   before(async () => {
-    const runs = await Promise.all(["staging", "production"].map((s) => runStack(s)));
+    runs = await Promise.all(["staging", "production"].map((s) => runStack(s)));
     for (const run of runs) assert.equal(run.error, undefined, run.error?.message);
     repo = repositoryOf(runs);
   });
@@ -101,6 +102,9 @@ describe("the application repository as the program leaves it", () => {
       ".github/workflows/ci.yml",
       ".github/workflows/release.yml",
     ]);
+    // A replaced proposal is left as it is (merged, or superseded for people to close), never deleted on GitHub.
+    for (const run of runs)
+      for (const r of [...ofType(run, FILE), ...ofType(run, PULL_REQUEST)]) assert.ok(r.options.retainOnDelete, r.name);
     // No branch ruleset has a bypass actor: the pull request meets main's rules like anyone's.
     for (const r of repo.rulesets.filter((r) => r["target"] === "branch")) assert.deepEqual(r["bypassActors"], []);
   });

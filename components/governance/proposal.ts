@@ -25,7 +25,8 @@ export function proposalBranch(files: Record<string, string>): string {
 /**
  * The files, one commit each on the proposal branch (created from main by the first; one after the
  * other, as two commits racing to create the branch would fail), and the pull request into main.
- * The files are retained when a later proposal replaces them: by then they are merged or superseded.
+ * The files and the pull request are retained when a later proposal replaces them: by then they are
+ * merged (GitHub refuses to close a merged pull request) or superseded, which its body says to close.
  */
 export function managedFilesProposal(
   name: string,
@@ -58,10 +59,10 @@ export function managedFilesProposal(
       baseRef: "main",
       headRef: branch,
       title: "Update the files doc-rag-platform manages",
-      body: `doc-rag-platform (Pulumi) proposes ${Object.keys(args.files).join(", ")} as its pipeline model and config generate them. Review and merge like any change; do not edit the branch.`,
+      body: `doc-rag-platform (Pulumi) proposes ${Object.keys(args.files).join(", ")} as its pipeline model and config generate them. Review and merge like any change; do not edit the branch. It supersedes any open pull request from another ${PROPOSAL_BRANCH_PREFIX}* branch: close those.`,
       maintainerCanModify: false,
     },
-    { ...opts, dependsOn: [...toArray(opts.dependsOn), ...previous] },
+    { ...opts, dependsOn: [...toArray(opts.dependsOn), ...previous], retainOnDelete: true },
   );
 }
 
