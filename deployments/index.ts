@@ -9,7 +9,7 @@ const policies = path.join(__dirname, "..", "policies");
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
 const pack = readJson(path.join(policies, "package.json"));
 
-new PulumiDeployments("deployments", {
+const deployments = new PulumiDeployments("deployments", {
   config: loadDeploymentsConfig(),
   policyPack: {
     name: "doc-rag-security",
@@ -20,3 +20,6 @@ new PulumiDeployments("deployments", {
     ) as Record<keyof typeof DEPLOYED_STACKS, Record<string, unknown>>,
   },
 });
+
+/** The preview team's token: store it as the platform repository's `preview` environment secret PULUMI_ACCESS_TOKEN. */
+export const previewToken = deployments.previewToken;

@@ -56,6 +56,9 @@ export const COMPUTED: Record<string, Computed> = {
   "kubernetes:*": kubernetesMetadata,
   "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": customResourceDefinition,
   "pulumi:pulumi:StackReference": stackReference,
+  "random:index/randomId:RandomId": (args) => ({ hex: mockDigest(args.name).slice(7, 13) }),
+  // The provider returns a team token's value once, as a secret.
+  "pulumiservice:index:TeamAccessToken": (args) => ({ value: pulumi.secret(fakeValue("pulumi-token", args.name)) }),
   "random:index/randomPassword:RandomPassword": (args) => ({
     result: pulumi.secret(fakeValue("password", args.name)),
     bcryptHash: pulumi.secret(fakeValue("bcrypt", args.name)),

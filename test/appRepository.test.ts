@@ -91,10 +91,15 @@ describe("the application repository as the program leaves it", () => {
     }
   });
 
-  it("writes only to branches no ruleset protects, and reaches main by a pull request that no one bypasses", () => {
+  it("writes only to branches no ruleset restricts but from deletion, and reaches main by a pull request that no one bypasses", () => {
     assert.ok(repo.writes.length > 0);
     for (const branch of repo.writes) {
-      assert.deepEqual(rulesetsOn(repo, "branch", `refs/heads/${branch}`), [], `${branch} is unprotected`);
+      // The one rule on the proposal branch keeps a merge from deleting it (and the files' state with it).
+      assert.deepEqual(
+        rulesetsOn(repo, "branch", `refs/heads/${branch}`).map((r) => r["rules"]),
+        [{ deletion: true }],
+        `${branch} is writable, and kept`,
+      );
     }
     assert.deepEqual([...repo.main.keys()].sort(), [
       ".github/CODEOWNERS",

@@ -108,7 +108,9 @@ describe("governance: the repository and its rulesets", () => {
   it("turns on vulnerability alerts, secret scanning with push protection and Dependabot, squash-only merges, branch deletion", () => {
     const repo = one(runs.production, REPOSITORY);
     assert.equal(repo["vulnerabilityAlerts"], true);
+    // A private repository: secret scanning needs Advanced Security enabled in the same request (else 422).
     assert.deepEqual(repo["securityAndAnalysis"], {
+      advancedSecurity: { status: "enabled" },
       secretScanning: { status: "enabled" },
       secretScanningPushProtection: { status: "enabled" },
     });
@@ -286,7 +288,7 @@ describe("governance: the pipeline as code", () => {
           release && id === "publish"
             ? { contents: "read", packages: "write" }
             : release
-              ? { contents: "read", "id-token": "write" }
+              ? { "id-token": "write" }
               : undefined;
         assert.deepEqual(job["permissions"], expected, `${file} ${id}`);
         for (const step of job["steps"] as Values[]) {
@@ -423,22 +425,21 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
 
   it("updates staging on every merge to main, layer after layer; previews no pull request (staging is no review-stack template)", () => {
     const cluster = settings("staging", "doc-rag-cluster");
-    assert.deepEqual(cluster["github"], {
+    assert.deepEqual(cluster["vcs"], {
+      provider: "github",
       repository: "doc-rag/doc-rag-platform",
       deployCommits: true,
       previewPullRequests: false,
       pullRequestTemplate: false,
     });
     assert.deepEqual(cluster["sourceContext"], { git: { branch: "refs/heads/main", repoDir: "projects/cluster" } });
-    assert.deepEqual(cluster["operationContext"].preRunCommands, [
-      "npm ci --prefix ../..",
-      "npm ci --prefix ../../policies",
-    ]);
-    assert.equal(cluster["operationContext"].options.skipInstallDependencies, true);
+    const context = unwrapSecrets<Values>(cluster["operationContext"]);
+    assert.deepEqual(context["preRunCommands"], ["npm ci --prefix ../..", "npm ci --prefix ../../policies"]);
+    assert.equal(context["options"].skipInstallDependencies, true);
     // Data and app follow the cluster stack's successful update, in the order `npm run up` keeps.
     for (const project of ["doc-rag-data", "doc-rag-app"])
-      assert.equal(settings("staging", project)["github"].deployCommits, false);
-    assert.equal(settings("staging", "doc-rag-governance")["github"].deployCommits, true);
+      assert.equal(settings("staging", project)["vcs"].deployCommits, false);
+    assert.equal(settings("staging", "doc-rag-governance")["vcs"].deployCommits, true);
     assert.deepEqual(
       ofType(run, "pulumiservice:index:Webhook").map((w) => [
         `${String(w.inputs["projectName"])}/${String(w.inputs["stackName"])}`,
@@ -455,8 +456,8 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
 
   it("never deploys production on a merge (the release workflow does), and previews no pull request with its secrets", () => {
     for (const project of ["doc-rag-cluster", "doc-rag-data", "doc-rag-app", "doc-rag-governance"]) {
-      assert.equal(settings("production", project)["github"].deployCommits, false, project);
-      assert.equal(settings("production", project)["github"].previewPullRequests, false, project);
+      assert.equal(settings("production", project)["vcs"].deployCommits, false, project);
+      assert.equal(settings("production", project)["vcs"].previewPullRequests, false, project);
     }
   });
 
@@ -481,16 +482,17 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
       // A secret inside makes the whole operation context secret, as Pulumi serializes it.
       const context = found.inputs["operationContext"];
       assert.ok(isSecret(context), "credentials stay secret");
-      return Object.keys(unwrapSecrets<Values>(context)["environmentVariables"] as Record<string, string>);
+      return Object.keys(unwrapSecrets<Values>(context)["environmentVariables"] as Record<string, string>).sort();
     };
-    assert.deepEqual(variables("doc-rag-app"), ["KUBECONFIG"]);
-    assert.deepEqual(variables("doc-rag-data"), ["KUBECONFIG"]);
-    assert.deepEqual(variables("doc-rag-cluster"), ["KUBECONFIG", "VAULT_TOKEN"]);
-    assert.deepEqual(variables("doc-rag-governance"), ["GITHUB_TOKEN"]);
+    // Each also runs as its own team's token, whatever starts it (test/access.test.ts checks its rights).
+    assert.deepEqual(variables("doc-rag-app"), ["KUBECONFIG", "PULUMI_ACCESS_TOKEN"]);
+    assert.deepEqual(variables("doc-rag-data"), ["KUBECONFIG", "PULUMI_ACCESS_TOKEN"]);
+    assert.deepEqual(variables("doc-rag-cluster"), ["KUBECONFIG", "PULUMI_ACCESS_TOKEN", "VAULT_TOKEN"]);
+    assert.deepEqual(variables("doc-rag-governance"), ["GITHUB_TOKEN", "PULUMI_ACCESS_TOKEN"]);
     const refused = await runStack("settings", {
       root,
       secretOverrides: [
-        `doc-rag-deployments:credentials=${JSON.stringify({ production: { app: { KUBECONFIG: "k", GITHUB_TOKEN: "ghp_x", VAULT_TOKEN: "hvs" } } })}`,
+        `doc-rag-deployments:credentials=${JSON.stringify({ production: { app: { KUBECONFIG: "k", GITHUB_TOKEN: "ghp_x", VAULT_TOKEN: "hvs", PULUMI_ACCESS_TOKEN: "pul-x" } } })}`,
       ],
     });
     assert.match(
@@ -501,7 +503,11 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
       refused.error?.message ?? "",
       /credentials\.production\.app\.VAULT_TOKEN: is not a credential the app project may hold/,
     );
-    assert.doesNotMatch(refused.error?.message ?? "", /ghp_x|hvs/);
+    assert.match(
+      refused.error?.message ?? "",
+      /credentials\.production\.app\.PULUMI_ACCESS_TOKEN: is set by the program/,
+    );
+    assert.doesNotMatch(refused.error?.message ?? "", /ghp_x|hvs|pul-x/);
     assert.equal(refused.resources.length, 0);
   });
 
@@ -534,7 +540,8 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
   it("keeps the pr stack's settings for review stacks, but runs no pull request's code on its own", () => {
     const template = settings("pr", "doc-rag");
     // No stack is a template Deployments copy on a push: review-stack.yml does, after approval.
-    assert.deepEqual(template["github"], {
+    assert.deepEqual(template["vcs"], {
+      provider: "github",
       repository: "doc-rag/doc-rag-platform",
       deployCommits: false,
       previewPullRequests: false,
@@ -548,8 +555,7 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
       ofType(run, "pulumiservice:index:DeploymentSettings")
         .filter(
           (s) =>
-            (s.inputs["github"] as Values)["pullRequestTemplate"] ||
-            (s.inputs["github"] as Values)["previewPullRequests"],
+            (s.inputs["vcs"] as Values)["pullRequestTemplate"] || (s.inputs["vcs"] as Values)["previewPullRequests"],
         )
         .map((s) => s.inputs["stack"]),
       [],

@@ -33,6 +33,7 @@ const exportOf = (...phases: ReturnType<typeof rollout>[]) => ({ deployment: { r
 
 interface Call {
   tool: string;
+  unauthorized?: string | null;
   method?: string;
   url?: string;
   body?: string;
@@ -62,9 +63,9 @@ async function runRelease(
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     const wrapper = (tool: string) => `#!/bin/sh\nexec "${process.execPath}" "${FAKE}" ${tool} "$@"\n`;
-    for (const tool of ["curl", "pulumi"]) fs.writeFileSync(path.join(bin, tool), wrapper(tool), { mode: 0o755 });
-    // Polls need no wait under test.
-    fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    // Polls wait on the fake's clock, which `date` reads: no real wait, and hours pass as the script counts them.
+    for (const tool of ["curl", "pulumi", "date", "sleep"])
+      fs.writeFileSync(path.join(bin, tool), wrapper(tool), { mode: 0o755 });
     const files = { state: path.join(dir, "state.json"), log: path.join(dir, "calls.log"), out: path.join(dir, "out") };
     fs.writeFileSync(files.state, JSON.stringify({ esc: {}, deployments: [], gitHead: "f00dcafe", ...state }));
     fs.writeFileSync(files.log, "");
@@ -77,6 +78,7 @@ async function runRelease(
         FAKE_STATE: files.state,
         FAKE_LOG: files.log,
         GITHUB_OUTPUT: files.out,
+        RUNNER_TEMP: dir,
         GITHUB_RUN_ID: "4242",
         ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.example/request?run=1",
         ACTIONS_ID_TOKEN_REQUEST_TOKEN: "request-token",
@@ -125,18 +127,18 @@ const SCENARIOS = {
   attempted: () =>
     runRelease("staging", {
       esc: { "acme/doc-rag/staging-release": { deploying: { release: RELEASE, deployment: "d1" } } },
-      deployments: [{ id: "d1", operation: "update", status: "running", outcome: "succeeded" }],
+      deployments: [{ id: "d1", version: 1, pulumiOperation: "update", status: "running", outcome: "succeeded" }],
       exports: [exportOf(rollout("Healthy"))],
     }),
   attemptFailed: () =>
     runRelease("staging", {
       esc: { "acme/doc-rag/staging-release": { deploying: { release: RELEASE, deployment: "d1" } } },
-      deployments: [{ id: "d1", operation: "update", status: "failed", outcome: "failed" }],
+      deployments: [{ id: "d1", version: 1, pulumiOperation: "update", status: "failed", outcome: "failed" }],
       exports: [exportOf(rollout("Healthy"))],
     }),
   earlier: () =>
     runRelease("staging", {
-      deployments: [{ id: "d0", operation: "update", status: "running", outcome: "succeeded" }],
+      deployments: [{ id: "d0", version: 0, pulumiOperation: "update", status: "running", outcome: "succeeded" }],
       exports: [exportOf(rollout("Healthy"))],
     }),
   skipped: () =>
@@ -145,7 +147,21 @@ const SCENARIOS = {
       // The controller has not yet seen generation 4: its Healthy is the previous revision's.
       exports: [exportOf({ ...rollout("Healthy", 4, "3") }), exportOf(rollout("Healthy", 4))],
     }),
+  // A drift check starts after the deployment that ran instead of the skipped one: the newest is not the update.
+  skippedThenDrift: () =>
+    runRelease("staging", {
+      outcomes: { update: "skipped" },
+      driftAfterSkip: true,
+      exports: [exportOf(rollout("Healthy"))],
+    }),
   degraded: () => runRelease("staging", { exports: [exportOf(rollout("Degraded"))] }),
+  // Production waits for a person to promote its canary: 3 hours of polls, past one token's 2-hour life.
+  longWait: () =>
+    runRelease(
+      "production",
+      { exports: [...Array.from({ length: 36 }, () => exportOf(rollout("Paused"))), exportOf(rollout("Healthy"))] },
+      { VERSION: "v1.4.2", PLATFORM_COMMIT: "5eed" },
+    ),
   production: () =>
     runRelease(
       "production",
@@ -242,6 +258,45 @@ describe("the release script (release.yml's staging and production jobs)", () =>
     const run = await runs.skipped;
     assert.equal(run.status, 0, run.output);
     assert.equal(run.calls.filter((c) => c.url?.endsWith("/export")).length, 2, "the stale phase is read again");
+  });
+
+  it("follows a skipped update to the update that ran instead, not to a drift check that started after it", async () => {
+    const run = await runs.skippedThenDrift;
+    assert.equal(run.status, 0, run.output);
+    const deployments = run.state["deployments"] as { id: string; pulumiOperation: string; status: string }[];
+    // d1 skipped, d2 the update that ran instead, d3 a drift check that failed (it found drift).
+    assert.deepEqual(
+      deployments.slice(0, 3).map((d) => [d.id, d.pulumiOperation, d.status]),
+      [
+        ["d1", "update", "skipped"],
+        ["d2", "update", "succeeded"],
+        ["d3", "detect-drift", "failed"],
+      ],
+    );
+    assert.ok(
+      run.calls.some((c) => c.url?.endsWith("/deployments/d2")),
+      "the update that ran instead is waited for",
+    );
+    assert.match(
+      run.outputs,
+      /^platform-commit=f00dcafe$/m,
+      "the release is recorded: the drift check's failure is not its own",
+    );
+  });
+
+  it("renews the team token before it expires: a 3-hour production wait never calls with an expired one", async () => {
+    const run = await runs.longWait;
+    assert.equal(run.status, 0, run.output);
+    assert.deepEqual(
+      run.calls.filter((c) => "unauthorized" in c),
+      [],
+      "no call with an expired token",
+    );
+    const exchanges = run.calls.filter((c) => c.url === "https://api.pulumi.com/api/oauth/token");
+    // 3 hours at 3/4 of 7200 s a token: the first, then renewals at 1.5 h and 3 h.
+    assert.ok(exchanges.length >= 2, `${exchanges.length} exchanges`);
+    assert.equal(run.calls.filter((c) => c.url?.endsWith("/export")).length, 37);
+    assert.match(run.outputs, /^platform-commit=5eed$/m);
   });
 
   it("fails on a Degraded Rollout (an aborted canary) and records nothing", async () => {

@@ -232,19 +232,23 @@ describe("GitHub workflows", () => {
     );
   });
 
-  it("previews staging and production with the pack and each stack's policy config", () => {
+  it("previews every project stack of staging and production with the pack and each stack's policy config", () => {
     const { strategy, steps } = parseWorkflow(all["policy-preview.yml"]!).jobs["preview"] as unknown as {
-      strategy: { matrix: { stack: string[] } };
+      strategy: { matrix: { include: { layer: string; stack: string }[] } };
       steps: { uses?: string; with?: Record<string, unknown> }[];
     };
-    assert.deepEqual(strategy.matrix.stack, ["staging", "production"]);
+    // Which project stacks: test/access.test.ts holds the list to the deployments program's.
+    assert.deepEqual([...new Set(strategy.matrix.include.map((e) => e.stack))], ["staging", "production"]);
     const preview = steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
     assert.ok(preview?.with);
     assert.equal(preview.with["command"], "preview");
-    assert.equal(preview.with["policyPacks"], "policies");
-    assert.equal(preview.with["policyPackConfigs"], "policies/config/${{ matrix.stack }}.json");
-    for (const stack of strategy.matrix.stack)
+    assert.equal(preview.with["work-dir"], "projects/${{ matrix.layer }}");
+    assert.equal(preview.with["policyPacks"], "${{ github.workspace }}/policies");
+    assert.equal(preview.with["policyPackConfigs"], "${{ github.workspace }}/policies/config/${{ matrix.stack }}.json");
+    for (const { layer, stack } of strategy.matrix.include) {
+      assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "projects", layer, "Pulumi.yaml")), layer);
       assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "policies", "config", `${stack}.json`)), stack);
+    }
   });
 
   it("runs the same checks as .ci/run: the README's test command", () => {

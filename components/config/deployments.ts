@@ -20,7 +20,13 @@ export const CREDENTIAL_NAMES: Readonly<Record<Layer, readonly string[]>> = {
 const projectCredentials = (layer: Layer) =>
   z.record(z.string(), z.string().min(1, "must not be empty")).superRefine((vars, ctx) => {
     for (const name of Object.keys(vars)) {
-      if (!CREDENTIAL_NAMES[layer].includes(name))
+      if (name === "PULUMI_ACCESS_TOKEN")
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `is set by the program: the ${layer} project's deployments run as their own team's token (components/governance/identities.ts), with read on exactly the stacks they reference and open on what their stack file imports`,
+        });
+      else if (!CREDENTIAL_NAMES[layer].includes(name))
         ctx.addIssue({
           code: "custom",
           path: [name],

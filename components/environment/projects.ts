@@ -14,6 +14,17 @@ export const PROJECTS: Readonly<Record<Layer, string>> = {
   governance: "doc-rag-governance",
 };
 
+/**
+ * The lower layers' stacks each layer's program reads (readLayer in programs.ts): its deployments
+ * are granted read on exactly these (components/governance/access/ checks it against the programs).
+ */
+export const LAYER_READS: Readonly<Record<Layer, readonly Layer[]>> = {
+  cluster: [],
+  data: ["cluster"],
+  app: ["cluster", "data"],
+  governance: [],
+};
+
 /** The project that runs every layer in one stack: review stacks, and the migration's source. */
 export const SINGLE_STACK_PROJECT = "doc-rag";
 

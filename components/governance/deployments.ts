@@ -2,8 +2,16 @@ import * as pulumi from "@pulumi/pulumi";
 import * as pulumiservice from "@pulumi/pulumiservice";
 import type { DeploymentsConfig } from "../config/deployments";
 import { escEnvironments } from "../config/esc";
-import { LAYERS, PROJECTS, type Layer } from "../environment/projects";
-import { releaseIdentities } from "./identities";
+import { LAYER_READS, LAYERS, PROJECTS, type Layer } from "../environment/projects";
+import {
+  deployerTeam,
+  PREVIEW_TEAM,
+  releaseIdentities,
+  teamToken,
+  teamWithGrants,
+  type TeamGrants,
+} from "./identities";
+import { RELEASE, releaseEnvironmentName, type ReleaseEnvironment } from "./pipeline";
 
 /**
  * How each environment is deployed by Pulumi Deployments, project by project (projects/<layer>).
@@ -58,14 +66,53 @@ export interface PolicyPackSource {
   configs: Record<keyof typeof DEPLOYED_STACKS, Record<string, unknown>>;
 }
 
+/** The grants a project stack's deployments need: edit on the stack, read on those it reads, open on what its file imports. */
+export function deployerGrants(layer: Layer, stack: string, escProject: string): TeamGrants {
+  return {
+    stacks: [
+      { project: PROJECTS[layer], stack, permission: "edit" },
+      ...LAYER_READS[layer].map((read) => ({ project: PROJECTS[read], stack, permission: "read" as const })),
+    ],
+    environments: escEnvironments(stack).map((e) => ({
+      project: escProject,
+      environment: e.name,
+      permission: "open" as const,
+    })),
+  };
+}
+
+/** A release stage's grants: edit on the app stack (its deployments), write on its release record. */
+export function releaseGrants(stage: ReleaseEnvironment, escProject: string): TeamGrants {
+  return {
+    stacks: [{ project: PROJECTS.app, stack: stage, permission: "edit" }],
+    environments: [{ project: escProject, environment: releaseEnvironmentName(stage), permission: "write" }],
+  };
+}
+
+/** The preview team's grants: read on every deployed project stack, open on what their files import. */
+export function previewGrants(escProject: string): TeamGrants {
+  const stacks = Object.keys(DEPLOYED_STACKS);
+  return {
+    stacks: stacks.flatMap((stack) =>
+      LAYERS.map((layer) => ({ project: PROJECTS[layer], stack, permission: "read" as const })),
+    ),
+    environments: stacks.flatMap((stack) =>
+      escEnvironments(stack).map((e) => ({ project: escProject, environment: e.name, permission: "open" as const })),
+    ),
+  };
+}
+
 /**
  * Pulumi Deployments for the platform's stacks, managed from the separate deployments program:
  * deployment settings (source, triggers, the commands that install the program and its policy
- * pack), the ESC environment that records the release each stack runs, drift detection on a schedule, the policy pack published and enforced per stack with
- * that stack's config, so every preview and update in Deployments runs the pack, and the
- * review-stack template's settings.
+ * pack, the stack's own deployer token), the ESC environments the stack files import, drift
+ * detection on a schedule, the policy pack published and enforced per environment with that
+ * environment's config, the identities every run acts as, and the review-stack template's settings.
  */
 export class PulumiDeployments extends pulumi.ComponentResource {
+  /** The preview team's token, for the platform repository's `preview` environment (policy-preview.yml). */
+  readonly previewToken: pulumi.Output<string>;
+
   constructor(
     name: string,
     args: { config: DeploymentsConfig; policyPack: PolicyPackSource },
@@ -88,8 +135,8 @@ export class PulumiDeployments extends pulumi.ComponentResource {
     const settings = (
       key: string,
       target: { project: string; stack: string; repoDir: string },
-      triggers: pulumiservice.types.input.DeploymentSettingsGithubArgs,
-      credentials: Record<string, string> = {},
+      triggers: { deployCommits: boolean; previewPullRequests: boolean; pullRequestTemplate: boolean },
+      environmentVariables?: pulumi.Output<Record<string, string>>,
     ) =>
       new pulumiservice.DeploymentSettings(
         `${name}-${key}-settings`,
@@ -98,14 +145,12 @@ export class PulumiDeployments extends pulumi.ComponentResource {
           project: target.project,
           stack: target.stack,
           sourceContext: { git: { branch: `refs/heads/${cfg.branch}`, repoDir: target.repoDir } },
-          github: { repository: cfg.repository, ...triggers },
+          vcs: { provider: "github", repository: cfg.repository, ...triggers },
           operationContext: {
             // The program's packages and the pack's, from the repository root; the projects have none of their own.
             preRunCommands: installCommands(target.repoDir),
             options: { skipIntermediateDeployments: true, skipInstallDependencies: true },
-            ...(Object.keys(credentials).length
-              ? { environmentVariables: pulumi.secret(credentials) as pulumi.Input<Record<string, string>> }
-              : {}),
+            ...(environmentVariables ? { environmentVariables } : {}),
           },
         },
         child,
@@ -118,7 +163,33 @@ export class PulumiDeployments extends pulumi.ComponentResource {
       for (const layer of LAYERS) {
         const project = PROJECTS[layer];
         const target = { organization: cfg.organization, project, stack };
-        settings(
+        // Whatever starts a deployment of this stack (a push, a webhook, drift detection, the release's
+        // REST call), it runs as this token: "If this environment variable is set, it will be used
+        // regardless of how the deployment was created" (Pulumi docs, Deployments: Deployment Permissions).
+        const team = deployerTeam(project, stack);
+        const deployer = teamWithGrants(
+          `${name}-${layer}-${stack}-deployer`,
+          {
+            organization: cfg.organization,
+            team,
+            displayName: `deployments of ${project}/${stack}`,
+            description: `The token ${project}/${stack}'s deployments run as; no members.`,
+            grants: deployerGrants(layer, stack, cfg.project),
+          },
+          child,
+        );
+        const token = teamToken(
+          `${name}-${layer}-${stack}-deployer-token`,
+          {
+            organization: cfg.organization,
+            team: deployer,
+            teamName: team,
+            description: `PULUMI_ACCESS_TOKEN of ${project}/${stack}'s deployments`,
+          },
+          child,
+        );
+        const credentials = cfg.credentials[stack]?.[layer] ?? {};
+        const deploymentSettings = settings(
           `${layer}-${stack}`,
           { project, stack, repoDir: `projects/${layer}` },
           {
@@ -126,12 +197,15 @@ export class PulumiDeployments extends pulumi.ComponentResource {
             previewPullRequests: false,
             pullRequestTemplate: false,
           },
-          cfg.credentials[stack]?.[layer] ?? {},
+          pulumi.secret(
+            token.value.apply((value): Record<string, string> => ({ ...credentials, PULUMI_ACCESS_TOKEN: value })),
+          ),
         );
+        // Pulumi Cloud refuses a schedule on a stack without deployment settings.
         new pulumiservice.DriftSchedule(
           `${name}-${layer}-${stack}-drift`,
           { ...target, scheduleCron: cfg.driftSchedule, autoRemediate: false },
-          child,
+          { ...child, dependsOn: [deploymentSettings] },
         );
         const next = DEPLOYS_NEXT[layer];
         if (next && stack === "staging") {
@@ -185,17 +259,47 @@ export class PulumiDeployments extends pulumi.ComponentResource {
     // The release jobs' identities: one team per stage, reached through OIDC only.
     releaseIdentities(
       name,
-      { organization: cfg.organization, escProject: cfg.project, applicationRepository: cfg.applicationRepository },
+      {
+        organization: cfg.organization,
+        applicationRepository: cfg.applicationRepository,
+        grants: Object.fromEntries(
+          RELEASE.environments.map((stage) => [stage, releaseGrants(stage, cfg.project)]),
+        ) as Record<ReleaseEnvironment, TeamGrants>,
+      },
       child,
     );
+    // The preview job's identity: read on the stacks it previews, open on what they import.
+    const previewTeam = teamWithGrants(
+      `${name}-preview-team`,
+      {
+        organization: cfg.organization,
+        team: PREVIEW_TEAM,
+        displayName: "doc-rag previews",
+        description: `policy-preview.yml of ${cfg.repository}: previews staging's and production's stacks; no members.`,
+        grants: previewGrants(cfg.project),
+      },
+      child,
+    );
+    this.previewToken = pulumi.secret(
+      teamToken(
+        `${name}-preview-token`,
+        {
+          organization: cfg.organization,
+          team: previewTeam,
+          teamName: PREVIEW_TEAM,
+          description: "PULUMI_ACCESS_TOKEN of the preview environment",
+        },
+        child,
+      ).value,
+    );
     // No drift detection or policy group of its own: the template never runs, and its copies'
-    // names are only known when Deployments creates them.
+    // names are only known when review-stack.yml creates them.
     // Review stacks are single stacks of the root project: every layer, created and destroyed together.
     settings(
       REVIEW_TEMPLATE.stack,
       { project: cfg.project, stack: REVIEW_TEMPLATE.stack, repoDir: "." },
       REVIEW_TEMPLATE.triggers,
     );
-    this.registerOutputs({});
+    this.registerOutputs({ previewToken: this.previewToken });
   }
 }

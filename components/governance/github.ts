@@ -131,6 +131,9 @@ export class GitHubGovernance extends pulumi.ComponentResource {
           ? {}
           : {
               securityAndAnalysis: {
+                // On a private or internal repository GitHub answers 422 to secret scanning unless Advanced
+                // Security is enabled in the same request; a public one has it always and refuses the field.
+                ...(cfg.visibility === "public" ? {} : { advancedSecurity: { status: "enabled" } }),
                 secretScanning: { status: "enabled" },
                 secretScanningPushProtection: { status: "enabled" },
               },

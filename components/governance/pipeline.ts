@@ -50,6 +50,12 @@ export const RELEASE = {
   environments: ["staging", "production"],
 } as const;
 
+/**
+ * The longest a token exchanged by a release job may live. The job exchanges again before its token
+ * expires (releaseScript.ts), so a health wait longer than this still holds a valid token.
+ */
+export const RELEASE_TOKEN_SECONDS = 7200;
+
 export type ReleaseEnvironment = (typeof RELEASE.environments)[number];
 
 /** The refs an environment accepts deployments from: the release tags its jobs run on. */

@@ -144,8 +144,9 @@ function releaseWorkflow(pins: Pins, checkout: ReturnType<typeof blocks>["checko
     // One release at a time per environment: a newer one waits for a running one, never cancels it,
     // and staging is not held behind production's approval.
     concurrency: { group: `release-${stack}`, "cancel-in-progress": false },
-    // id-token: the job's OIDC token, which Pulumi Cloud exchanges for this environment's team token.
-    permissions: { contents: "read", "id-token": "write" },
+    // id-token: the job's OIDC token, which Pulumi Cloud exchanges for this environment's team token; it checks
+    // nothing out, so no contents (the access model, components/governance/access/, holds every job to what it uses).
+    permissions: { "id-token": "write" },
     outputs: {
       release: "${{ steps.release.outputs.release }}",
       "platform-commit": "${{ steps.release.outputs.platform-commit }}",
