@@ -3,9 +3,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadDeploymentsConfig } from "../components/config/deployments";
+import { projectRootFrom } from "../components/projectRoot";
 import { DEPLOYED_STACKS, PulumiDeployments } from "../components/governance/deployments";
 
-const policies = path.join(__dirname, "..", "policies");
+// The repository's policies/, also when this program runs from a build in dist/ (the access model's docs).
+const policies = path.join(projectRootFrom(path.resolve(__dirname, "..")), "policies");
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
 const pack = readJson(path.join(policies, "package.json"));
 

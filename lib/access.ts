@@ -17,13 +17,17 @@ import { DEPLOYED_STACKS } from "../components/governance/deployments";
 import { workflowFiles } from "../components/governance/workflows";
 import { layersOf, PROJECTS } from "../components/environment/projects";
 import { unwrapSecrets } from "./resources";
+import { CODE_ROOT } from "./paths";
 import { PROJECT_ROOT, runStack } from "./run";
 import { readStackConfig } from "./stackConfig";
 
 const withoutOrganization = (name: string) => name.split("/").slice(1).join("/");
 
 export async function accessInputs(): Promise<AccessInputs> {
-  const deployments = await runStack("settings", { root: path.join(PROJECT_ROOT, "deployments") });
+  const deployments = await runStack("settings", {
+    root: path.join(PROJECT_ROOT, "deployments"),
+    code: path.join(CODE_ROOT, "deployments"),
+  });
   if (deployments.error) throw deployments.error;
   const stacks = Object.keys(DEPLOYED_STACKS);
   const stackImports: Record<string, string[]> = {};

@@ -22,6 +22,8 @@ export interface RunOptions {
   secretOverrides?: readonly string[];
   /** Project directory (its Pulumi.yaml, stack files and index); defaults to this repository. */
   root?: string;
+  /** Where the program's code is, when it is not `root` (a program built into dist/); default: `root`. */
+  code?: string;
   /**
    * Run one layer's project (projects/<layer>/) instead of the single-stack program; the stacks of
    * the layers it reads are run first and answer its stack references.
@@ -340,7 +342,7 @@ async function runExclusive(stack: string, options: RunOptions, lower: readonly 
   const base = options.root ?? PROJECT_ROOT;
   const root = layer ? path.join(base, "projects", layer) : base;
   // The program's modules: beside this harness (sources under tsx, or dist/ once built).
-  const codeBase = options.root ?? CODE_ROOT;
+  const codeBase = options.code ?? options.root ?? CODE_ROOT;
   const code = layer ? path.join(codeBase, "projects", layer) : codeBase;
   const input = configInput(root, stack, options);
   const resources: RecordedResource[] = [];

@@ -5,9 +5,14 @@
  * an install step, a call the model does not know) is named.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { accessFindings, accessModel, type AccessInputs, type Finding } from "../components/governance/access/model";
 import { accessInputs } from "../lib/access";
+import { PROJECT_ROOT } from "../lib/paths";
+import { packVersionProblem, publishedVersions, recordedLedger } from "../lib/policyPackVersion";
 import { unwrapSecrets } from "../lib/resources";
 
 let inputs: AccessInputs;
@@ -186,5 +191,34 @@ describe("the access model: every run holds exactly the rights its steps need", 
       .filter((r) => r.type === "pulumiservice:index:DeploymentSettings" && values(r)["project"] !== "doc-rag")
       .map((r) => `${String(values(r)["project"])}/${String(values(r)["stack"])}`);
     assert.deepEqual(previewed.sort(), deployed.sort());
+  });
+});
+
+describe("the policy pack's published versions (policies/published.json)", () => {
+  it("records what the current version holds", () => {
+    assert.equal(packVersionProblem(), undefined);
+  });
+
+  it("refuses an edit under a recorded version (Pulumi Cloud keeps a version immutable), and takes a bumped one", () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "doc-rag-pack-"));
+    try {
+      fs.cpSync(path.join(PROJECT_ROOT, "policies"), copy, {
+        recursive: true,
+        filter: (source) => !source.includes(`${path.sep}node_modules`),
+      });
+      const ledger = publishedVersions();
+      const config = path.join(copy, "config", "production.json");
+      fs.writeFileSync(config, fs.readFileSync(config, "utf8").replace(/\n$/, " \n"));
+      assert.match(packVersionProblem(copy, ledger) ?? "", /policies\/ changed since version 0\.1\.0 was recorded/);
+      assert.throws(() => recordedLedger(copy, ledger), /bump policies\/package\.json's version/);
+      const manifest = path.join(copy, "package.json");
+      fs.writeFileSync(manifest, fs.readFileSync(manifest, "utf8").replace('"version": "0.1.0"', '"version": "0.1.1"'));
+      assert.match(packVersionProblem(copy, ledger) ?? "", /version 0\.1\.1 of the pack is not recorded/);
+      const recorded = recordedLedger(copy, ledger);
+      assert.equal(recorded["0.1.0"], ledger["0.1.0"], "an old version's record never changes");
+      assert.equal(packVersionProblem(copy, recorded), undefined);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 });

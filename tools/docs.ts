@@ -20,6 +20,9 @@ import { PROJECT_ROOT } from "../lib/paths";
 import { settingsFor, stackPackConfig } from "../lib/packRunner";
 import { runStack } from "../lib/run";
 import { platformDiagram } from "./diagram";
+import { accessReport } from "../lib/access";
+import { recordedLedger } from "../lib/policyPackVersion";
+import type { Actor } from "../components/governance/access/model";
 
 type Schema = {
   type?: string | string[];
@@ -229,14 +232,63 @@ async function formatted(file: string, markdown: string): Promise<string> {
   return format(escapeProse(markdown), { ...options, filepath: target });
 }
 
+const ACCESS_BEGIN = "<!-- access-model:begin (npm run docs writes it from components/governance/access/) -->";
+const ACCESS_END = "<!-- access-model:end -->";
+
+/** Each actor's rights and what uses each, as the access model derives them. */
+export function accessDoc(actors: readonly Actor[]): string {
+  const rows = (actor: Actor) =>
+    actor.grants.map((grant) => {
+      const uses = actor.operations.filter((op) => op.target === grant.target || grant.target.endsWith("*"));
+      const why = [...new Set(uses.filter((op) => grant.scopes.includes(op.scope)).map((op) => op.why))];
+      const more = why.length > 3 ? `; and ${why.length - 3} more` : "";
+      const right = `${grant.set} on \`${grant.target}\``;
+      return `| ${cell(actor.who)} | ${cell(actor.token)} | ${cell(right)} | ${cell(why.slice(0, 3).join("; ") + more)} |`;
+    });
+  const cloud = actors.filter((a) => !a.id.startsWith("GITHUB_TOKEN "));
+  const jobs = actors.filter((a) => a.id.startsWith("GITHUB_TOKEN "));
+  return [
+    "Every actor of the release path, the token it runs with, each right it holds and what uses it, derived from the",
+    "declared resources, the stack files and the workflows (`components/governance/access/`). `test/access.test.ts` fails",
+    "on an operation no right covers, a right nothing uses and a right wider than its uses.",
+    "",
+    "| who | token | right | used for |",
+    "|---|---|---|---|",
+    ...cloud.flatMap(rows),
+    "",
+    "Each job's `GITHUB_TOKEN`:",
+    "",
+    "| job | permissions | used for |",
+    "|---|---|---|",
+    ...jobs.map((a) => {
+      const permissions = a.grants.map((g) => g.set).join(", ") || "none";
+      const uses = [...new Set(a.operations.map((o) => o.why))].join("; ") || "nothing";
+      return `| ${cell(a.who)} | ${cell(permissions)} | ${cell(uses)} |`;
+    }),
+  ].join("\n");
+}
+
+/** docs/operations.md with the access model between its markers replaced by the current one. */
+async function operationsWithAccess(operations: string): Promise<string> {
+  const start = operations.indexOf(ACCESS_BEGIN);
+  const end = operations.indexOf(ACCESS_END);
+  if (start < 0 || end < start) throw new Error(`docs/operations.md has no ${ACCESS_BEGIN} ... ${ACCESS_END} block`);
+  const { actors } = await accessReport();
+  return `${operations.slice(0, start + ACCESS_BEGIN.length)}\n\n${accessDoc(actors)}\n\n${operations.slice(end)}`;
+}
+
 /** The generated files, by path relative to the project root, with their current text. */
 export async function generatedDocs(): Promise<Record<string, string>> {
   const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+  const operations = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "operations.md"), "utf8");
   return {
     "docs/configuration.md": await formatted("docs/configuration.md", configurationDoc()),
     "docs/policies.md": await formatted("docs/policies.md", policiesDoc()),
     "docs/charts.md": await formatted("docs/charts.md", chartsDoc()),
     "README.md": await formatted("README.md", await readmeWithDiagram(readme)),
+    "docs/operations.md": await formatted("docs/operations.md", await operationsWithAccess(operations)),
+    // What each published version of the pack holds: refuses a changed pack under a recorded version.
+    "policies/published.json": `${JSON.stringify(recordedLedger(), null, 2)}\n`,
   };
 }
 
