@@ -13,9 +13,8 @@ import {
   type Finding,
 } from "../components/governance/access/model";
 import { GITHUB_TOKEN_RIGHTS, REVIEW_TOKEN_RIGHTS } from "../components/governance/access/stored";
-import { DEPLOYED_STACKS } from "../components/governance/deployments";
 import { workflowFiles } from "../components/governance/workflows";
-import { layersOf, PROJECTS } from "../components/environment/projects";
+import { LAYERS, PROJECTS } from "../components/environment/projects";
 import { unwrapSecrets } from "./resources";
 import { CODE_ROOT } from "./paths";
 import { PROJECT_ROOT, runStack } from "./run";
@@ -29,28 +28,33 @@ export async function accessInputs(): Promise<AccessInputs> {
     code: path.join(CODE_ROOT, "deployments"),
   });
   if (deployments.error) throw deployments.error;
-  const stacks = Object.keys(DEPLOYED_STACKS);
+  // Every project stack the deployments program deploys (each has settings), run as its project.
+  const deployed = deployments.resources
+    .filter((r) => r.type === "pulumiservice:index:DeploymentSettings")
+    .map((r) => ({ project: String(r.inputs["project"]), stack: String(r.inputs["stack"]) }))
+    .flatMap(({ project, stack }) => {
+      const layer = LAYERS.find((l) => PROJECTS[l] === project);
+      return layer ? [{ layer, project, stack }] : [];
+    });
   const stackImports: Record<string, string[]> = {};
-  for (const stack of [...stacks, "pr"]) stackImports[stack] = readStackConfig(PROJECT_ROOT, stack).environments;
+  for (const stack of [...new Set(deployed.map((d) => d.stack)), "pr"])
+    stackImports[stack] = readStackConfig(PROJECT_ROOT, stack).environments;
   const stackReads: Record<string, string[]> = {};
   const governance = [];
   const environmentVariables: Record<string, Record<string, string>> = {};
-  for (const stack of stacks) {
-    const whole = await runStack(stack);
-    for (const layer of layersOf({ environment: String(whole.outputs["environment"]), github: true })) {
-      const run = await runStack(stack, { project: layer });
-      if (run.error) throw run.error;
-      stackReads[`${PROJECTS[layer]}/${stack}`] = run.resources
-        .filter((r) => r.type === "pulumi:pulumi:StackReference")
-        .map((r) => withoutOrganization(r.name));
-      if (layer !== "governance") continue;
-      governance.push(...run.resources);
-      for (const r of run.resources.filter(
-        (x) => x.type === "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
-      )) {
-        const { environment, variableName, value } = unwrapSecrets(r.inputs) as Record<string, string>;
-        if (environment && variableName) (environmentVariables[environment] ??= {})[variableName] = String(value);
-      }
+  for (const { layer, project, stack } of deployed) {
+    const run = await runStack(stack, { project: layer });
+    if (run.error) throw run.error;
+    stackReads[`${project}/${stack}`] = run.resources
+      .filter((r) => r.type === "pulumi:pulumi:StackReference")
+      .map((r) => withoutOrganization(r.name));
+    if (layer !== "governance") continue;
+    governance.push(...run.resources);
+    for (const r of run.resources.filter(
+      (x) => x.type === "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+    )) {
+      const { environment, variableName, value } = unwrapSecrets(r.inputs) as Record<string, string>;
+      if (environment && variableName) (environmentVariables[environment] ??= {})[variableName] = String(value);
     }
   }
   const review = await runStack("pr");

@@ -419,6 +419,22 @@ describe("governance: Pulumi Deployments (the deployments program)", () => {
     // A pull request's job, or the platform repository's, gets nothing.
     for (const subject of ["repo:doc-rag/doc-rag:pull_request", "repo:doc-rag/doc-rag-platform:environment:production"])
       assert.deepEqual(reach(subject), { escWrites: [], stackEdits: [] }, subject);
+    // The release grants keep the names a stack made before holds: a new name would replace (and so revoke) each.
+    assert.deepEqual(
+      [
+        ...ofType(run, "pulumiservice:index:TeamStackPermission"),
+        ...ofType(run, "pulumiservice:index:TeamEnvironmentPermission"),
+      ]
+        .map((r) => r.name)
+        .filter((n) => /-release-(stack|record)$/.test(n))
+        .sort(),
+      [
+        "deployments-production-release-record",
+        "deployments-production-release-stack",
+        "deployments-staging-release-record",
+        "deployments-staging-release-stack",
+      ],
+    );
     // The teams have no members: only the release jobs act as them.
     for (const team of ofType(run, "pulumiservice:index:Team")) assert.equal(team.inputs["members"], undefined);
   });

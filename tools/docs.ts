@@ -22,7 +22,7 @@ import { runStack } from "../lib/run";
 import { platformDiagram } from "./diagram";
 import { accessReport } from "../lib/access";
 import { recordedLedger } from "../lib/policyPackVersion";
-import type { Actor } from "../components/governance/access/model";
+import { covers, type Actor } from "../components/governance/access/model";
 
 type Schema = {
   type?: string | string[];
@@ -239,8 +239,7 @@ const ACCESS_END = "<!-- access-model:end -->";
 export function accessDoc(actors: readonly Actor[]): string {
   const rows = (actor: Actor) =>
     actor.grants.map((grant) => {
-      const uses = actor.operations.filter((op) => op.target === grant.target || grant.target.endsWith("*"));
-      const why = [...new Set(uses.filter((op) => grant.scopes.includes(op.scope)).map((op) => op.why))];
+      const why = [...new Set(actor.operations.filter((op) => covers(grant, op)).map((op) => op.why))];
       const more = why.length > 3 ? `; and ${why.length - 3} more` : "";
       const right = `${grant.set} on \`${grant.target}\``;
       return `| ${cell(actor.who)} | ${cell(actor.token)} | ${cell(right)} | ${cell(why.slice(0, 3).join("; ") + more)} |`;

@@ -66,6 +66,11 @@ export interface PolicyPackSource {
   configs: Record<keyof typeof DEPLOYED_STACKS, Record<string, unknown>>;
 }
 
+/** Open on every ESC environment a stack's file imports: what a preview or an update of it opens. */
+function openImports(stack: string, escProject: string): TeamGrants["environments"] {
+  return escEnvironments(stack).map((e) => ({ project: escProject, environment: e.name, permission: "open" }));
+}
+
 /** The grants a project stack's deployments need: edit on the stack, read on those it reads, open on what its file imports. */
 export function deployerGrants(layer: Layer, stack: string, escProject: string): TeamGrants {
   return {
@@ -73,11 +78,7 @@ export function deployerGrants(layer: Layer, stack: string, escProject: string):
       { project: PROJECTS[layer], stack, permission: "edit" },
       ...LAYER_READS[layer].map((read) => ({ project: PROJECTS[read], stack, permission: "read" as const })),
     ],
-    environments: escEnvironments(stack).map((e) => ({
-      project: escProject,
-      environment: e.name,
-      permission: "open" as const,
-    })),
+    environments: openImports(stack, escProject),
   };
 }
 
@@ -96,9 +97,7 @@ export function previewGrants(escProject: string): TeamGrants {
     stacks: stacks.flatMap((stack) =>
       LAYERS.map((layer) => ({ project: PROJECTS[layer], stack, permission: "read" as const })),
     ),
-    environments: stacks.flatMap((stack) =>
-      escEnvironments(stack).map((e) => ({ project: escProject, environment: e.name, permission: "open" as const })),
-    ),
+    environments: stacks.flatMap((stack) => openImports(stack, escProject)),
   };
 }
 

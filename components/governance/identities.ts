@@ -53,11 +53,21 @@ const ENVIRONMENT_PERMISSION = {
   write: pulumi.EnvironmentPermission.Write,
 } as const;
 
+/** The logical names of a team's grants, where a stack made before must keep them (else each is replaced). */
+export interface GrantNames {
+  stack: (grant: StackName) => string;
+  environment: (grant: EnvironmentName) => string;
+}
+
 /** A team without members and its grants, each grant created once the team exists. */
 export function teamWithGrants(
   name: string,
   args: { organization: string; team: string; displayName: string; description: string; grants: TeamGrants },
   opts: pulumiSdk.CustomResourceOptions,
+  names: GrantNames = {
+    stack: (g) => `${name}-stack-${g.project}-${g.stack}`,
+    environment: (g) => `${name}-environment-${g.project}-${g.environment}`,
+  },
 ): pulumi.Team {
   const team = new pulumi.Team(
     name,
@@ -73,7 +83,7 @@ export function teamWithGrants(
   const afterTeam = { ...opts, dependsOn: [team] };
   for (const grant of args.grants.stacks)
     new pulumi.TeamStackPermission(
-      `${name}-stack-${grant.project}-${grant.stack}`,
+      names.stack(grant),
       {
         organization: args.organization,
         team: args.team,
@@ -85,7 +95,7 @@ export function teamWithGrants(
     );
   for (const grant of args.grants.environments)
     new pulumi.TeamEnvironmentPermission(
-      `${name}-environment-${grant.project}-${grant.environment}`,
+      names.environment(grant),
       {
         organization: args.organization,
         team: args.team,
@@ -146,6 +156,9 @@ export function releaseIdentities(
         grants: args.grants[stage],
       },
       opts,
+      // The names the release grants had before every team was built this way: a new name would replace
+      // each, and Pulumi deletes the old one after creating the new, taking the permission with it.
+      { stack: () => `${name}-${stage}-release-stack`, environment: () => `${name}-${stage}-release-record` },
     ),
   );
   const issuer = new pulumi.OidcIssuer(

@@ -9,6 +9,7 @@
  */
 import { parse } from "yaml";
 import { unwrapSecrets, type RecordedResource } from "../../../lib/resources";
+import { PREVIEW_TEAM } from "../identities";
 import {
   ENVIRONMENT_SETS,
   EPHEMERAL_STACK_SET,
@@ -101,29 +102,36 @@ export function environmentGrant(target: string, set: EnvironmentSet, source: st
   return { entity: "environment", target, set: `Environment ${set}`, scopes: ENVIRONMENT_SETS[set], source };
 }
 
-/** A team's grants, from its declared TeamStackPermission and TeamEnvironmentPermission resources. */
-function teamGrants(deployments: readonly Resource[], team: string): Grant[] {
-  const stacks = ofType(deployments, PULUMISERVICE("TeamStackPermission"))
-    .map(inputsOf)
-    .filter((g) => g["team"] === team)
-    .map((g) =>
+/** How each kind of team permission the deployments program declares reads as a grant. */
+const TEAM_PERMISSIONS: readonly { type: string; grant: (g: Record<string, unknown>, source: string) => Grant }[] = [
+  {
+    type: PULUMISERVICE("TeamStackPermission"),
+    grant: (g, source) =>
       stackGrant(
         stackKey(String(g["project"]), String(g["stack"])),
         TEAM_STACK_PERMISSION[Number(g["permission"])] ?? "read",
-        `TeamStackPermission of ${team}`,
+        source,
       ),
-    );
-  const environments = ofType(deployments, PULUMISERVICE("TeamEnvironmentPermission"))
-    .map(inputsOf)
-    .filter((g) => g["team"] === team)
-    .map((g) =>
+  },
+  {
+    type: PULUMISERVICE("TeamEnvironmentPermission"),
+    grant: (g, source) =>
       environmentGrant(
         stackKey(String(g["project"]), String(g["environment"])),
         g["permission"] as EnvironmentSet,
-        `TeamEnvironmentPermission of ${team}`,
+        source,
       ),
-    );
-  return [...stacks, ...environments];
+  },
+];
+
+/** A team's grants, from its declared TeamStackPermission and TeamEnvironmentPermission resources. */
+function teamGrants(deployments: readonly Resource[], team: string): Grant[] {
+  return TEAM_PERMISSIONS.flatMap(({ type, grant }) =>
+    ofType(deployments, type)
+      .map(inputsOf)
+      .filter((g) => g["team"] === team)
+      .map((g) => grant(g, `${type.split(":").pop() ?? type} of ${team}`)),
+  );
 }
 
 /** What one Pulumi operation of a stack does: the stack itself, its references, its imported environments. */
@@ -180,7 +188,7 @@ interface Workflow {
 
 /** A script's Pulumi Cloud calls, each resolved against the step's environment. */
 interface ScriptCall {
-  kind: "rest" | "env" | "start" | "stack-create" | "config" | "up" | "destroy";
+  kind: "rest" | "env" | "start" | "stack-create" | "config" | "up" | "destroy" | "unmodelled";
   method?: string;
   route?: string;
   target: string;
@@ -229,7 +237,7 @@ export function scriptCalls(script: string, env: Readonly<Record<string, string>
     const known =
       /\bapi (GET|POST) "\$stack_path|(pulumi env|penv) (get|set) "\$esc"|pulumi env "\$@"|pulumi (stack (init|select)|config (set|cp)|up|destroy)\b|"\$api\/[^"]+\/deployments\/settings"|oauth\/token|ACTIONS_ID_TOKEN_REQUEST_URL|https:\/\/api\.pulumi\.com\/api\$path/;
     if ((/\bpulumi\s/.test(line) || /api\.pulumi\.com/.test(line)) && !known.test(line) && !line.startsWith("#"))
-      calls.push({ kind: "rest", method: "?", route: line, target: "*", line });
+      calls.push({ kind: "unmodelled", target: "*", line });
   }
   return calls;
 }
@@ -278,7 +286,7 @@ export function accessModel(inputs: AccessInputs): Actor[] {
     const values = inputsOf(s);
     const target = stackKey(String(values["project"]), String(values["stack"]));
     const triggers: { trigger: DeploymentTrigger; operation: PulumiOperation; by?: string }[] = [];
-    const vcs = (values["vcs"] ?? values["github"] ?? {}) as Record<string, unknown>;
+    const vcs = (values["vcs"] ?? {}) as Record<string, unknown>;
     if (vcs["deployCommits"]) triggers.push({ trigger: "push", operation: "update" });
     for (const w of ofType(inputs.deployments, PULUMISERVICE("Webhook")).map(inputsOf))
       if (w["payloadUrl"] === target) triggers.push({ trigger: "webhook", operation: "update" });
@@ -290,9 +298,10 @@ export function accessModel(inputs: AccessInputs): Actor[] {
     if (!triggers.length) continue;
     const token = settingsToken(inputs.deployments, s);
     const [project, stack] = target.split("/") as [string, string];
-    const operations = triggers.flatMap((t) =>
-      stackOperations(inputs, project, stack, t.operation, `a ${t.trigger} deployment`),
-    );
+    const runs = triggers.map((t) => ({
+      ...t,
+      operations: stackOperations(inputs, project, stack, t.operation, `a ${t.trigger} deployment`),
+    }));
     if (token) {
       actors.push({
         id: `deployments ${target}`,
@@ -300,22 +309,21 @@ export function accessModel(inputs: AccessInputs): Actor[] {
         token: token.team
           ? `its settings' PULUMI_ACCESS_TOKEN: team ${token.team}'s token`
           : "its settings' PULUMI_ACCESS_TOKEN (not a token this program made)",
-        operations,
+        operations: runs.flatMap((r) => r.operations),
         grants: token.team ? teamGrants(inputs.deployments, token.team) : [],
       });
       continue;
     }
     // Without a token in the settings: REST runs act as their caller, the others as the stack's ephemeral token.
-    for (const t of triggers) {
-      const ops = stackOperations(inputs, project, stack, t.operation, `a ${t.trigger} deployment`);
-      const caller = t.by ? actors.find((a) => a.id === t.by) : undefined;
-      if (caller) caller.operations.push(...ops);
+    for (const run of runs) {
+      const caller = run.by ? actors.find((a) => a.id === run.by) : undefined;
+      if (caller) caller.operations.push(...run.operations);
       else
         actors.push({
-          id: `${t.trigger} deployments ${target}`,
-          who: `${t.trigger} deployments of ${target}`,
+          id: `${run.trigger} deployments ${target}`,
+          who: `${run.trigger} deployments of ${target}`,
           token: "the deployment's ephemeral stack token (admin on this stack only)",
-          operations: ops,
+          operations: run.operations,
           grants: [stackGrant(target, EPHEMERAL_STACK_SET, "Pulumi Deployments' ephemeral token")],
         });
     }
@@ -325,7 +333,7 @@ export function accessModel(inputs: AccessInputs): Actor[] {
   return actors;
 }
 
-/** `${{ vars.X }}` and `${{ secrets.X }}` in a step's env, as the governance stacks set them. */
+/** `${{ vars.X }}` in a step's env, as the governance stacks set X (the organization, as the run knows it). */
 function resolveWorkflowEnv(
   env: Readonly<Record<string, string>>,
   variables: Readonly<Record<string, string>>,
@@ -347,6 +355,8 @@ function callOperations(
   started: (op: { target: string; operation: PulumiOperation }) => void,
 ): Operation[] {
   switch (call.kind) {
+    case "unmodelled":
+      return [{ entity: "stack", target: "*", scope: "unmodelled", why: `${why}: ${call.line}` }];
     case "rest": {
       const rule = REST_SCOPES.find((r) => r.method === call.method && r.route.test(call.route ?? ""));
       if (!rule) return [{ entity: "stack", target: "*", scope: "unmodelled", why: `${why}: ${call.line}` }];
@@ -374,8 +384,9 @@ function platformJobActors(inputs: AccessInputs): Actor[] {
   const actors: Actor[] = [];
   const preview = parse(inputs.platformWorkflows[".github/workflows/policy-preview.yml"] ?? "{}") as Workflow;
   const previewJob = preview.jobs?.["preview"];
+  // The preview environment holds the token the deployments program makes for the preview team.
   const previewTeam = ofType(inputs.deployments, PULUMISERVICE("TeamAccessToken")).find(
-    (t) => inputsOf(t)["description"] === "PULUMI_ACCESS_TOKEN of the preview environment",
+    (t) => inputsOf(t)["teamName"] === PREVIEW_TEAM,
   );
   const previewOps = (previewJob?.strategy?.matrix?.include ?? []).flatMap((entry) =>
     stackOperations(
@@ -439,12 +450,7 @@ function platformJobActors(inputs: AccessInputs): Actor[] {
             reviewOps.push({ entity: "stack", target: stack, scope: "stack:delete", why: `${why}: --remove` });
             break;
           default:
-            reviewOps.push(
-              ...callOperations(call, why, () => undefined).map((op) => ({
-                ...op,
-                target: op.target.split("/").slice(-2).join("/"),
-              })),
-            );
+            reviewOps.push(...callOperations(call, why, () => undefined));
         }
       }
     }
@@ -551,8 +557,12 @@ function jobPermissionActors(inputs: AccessInputs): Actor[] {
 const matches = (pattern: string, target: string) =>
   pattern === target || (pattern.endsWith("*") && target.startsWith(pattern.slice(0, -1)));
 
+/** Whether a grant covers an operation: same kind of entity, a matching target, the scope among its scopes. */
+export const covers = (grant: Grant, op: Operation): boolean =>
+  grant.entity === op.entity && matches(grant.target, op.target) && grant.scopes.includes(op.scope);
+
 /** What is wrong with the model: ungranted operations, unused and over-wide grants, and unsafe scripts. */
-export function accessFindings(actors: readonly Actor[], inputs?: Pick<AccessInputs, "platformWorkflows">): Finding[] {
+export function accessFindings(actors: readonly Actor[], inputs: Pick<AccessInputs, "platformWorkflows">): Finding[] {
   const findings: Finding[] = [];
   for (const actor of actors) {
     for (const op of actor.operations) {
@@ -560,16 +570,11 @@ export function accessFindings(actors: readonly Actor[], inputs?: Pick<AccessInp
         findings.push({ actor: actor.id, kind: "unmodelled", detail: `a call the model does not know: ${op.why}` });
         continue;
       }
-      const granted = actor.grants.some(
-        (g) => g.entity === op.entity && matches(g.target, op.target) && g.scopes.includes(op.scope),
-      );
-      if (!granted)
+      if (!actor.grants.some((g) => covers(g, op)))
         findings.push({ actor: actor.id, kind: "missing", detail: `${op.scope} on ${op.target} (${op.why})` });
     }
     for (const grant of actor.grants) {
-      const uses = actor.operations.filter(
-        (op) => op.entity === grant.entity && matches(grant.target, op.target) && grant.scopes.includes(op.scope),
-      );
+      const uses = actor.operations.filter((op) => covers(grant, op));
       if (!uses.length) {
         findings.push({ actor: actor.id, kind: "unused", detail: `${grant.set} on ${grant.target} (${grant.source})` });
         continue;
@@ -583,9 +588,8 @@ export function accessFindings(actors: readonly Actor[], inputs?: Pick<AccessInp
         });
     }
   }
-  for (const [file, text] of Object.entries(inputs?.platformWorkflows ?? {}))
-    findings.push(...unsafeInstalls(file, text));
-  findings.push(...scheduleOrder(inputs?.platformWorkflows ?? {}));
+  for (const [file, text] of Object.entries(inputs.platformWorkflows)) findings.push(...unsafeInstalls(file, text));
+  findings.push(...scheduleOrder(inputs.platformWorkflows));
   return findings;
 }
 
@@ -641,10 +645,10 @@ function scheduleOrder(workflows: Readonly<Record<string, string>>): Finding[] {
   if (!text) return [];
   const findings: Finding[] = [];
   for (const [id, job] of Object.entries((parse(text) as Workflow).jobs ?? {})) {
-    const script = (job.steps ?? []).map((s) => s.run ?? "").join("\n");
-    const up = script.search(/\bpulumi up\b/);
+    const calls = (job.steps ?? []).flatMap((step) => scriptCalls(step.run ?? "", {}));
+    const up = calls.findIndex((c) => c.kind === "up");
     if (up < 0) continue;
-    const settings = script.search(/-X POST [^\n]*deployments\/settings|deployments\/settings"[^\n]*-X POST/);
+    const settings = calls.findIndex((c) => c.method === "POST" && c.route === "/deployments/settings");
     if (settings < 0 || settings > up)
       findings.push({
         actor: `review-stack.yml#${id}`,

@@ -111,7 +111,7 @@ export const ESC_IMPORT_SCOPE = "environment:open";
  * PULUMI_ACCESS_TOKEN in the stack's deployment settings "will be used regardless of how the
  * deployment was created".
  */
-export type DeploymentTrigger = "push" | "webhook" | "drift" | "ttl" | "rest";
+export type DeploymentTrigger = "push" | "webhook" | "drift" | "rest";
 export const EPHEMERAL_STACK_SET: StackSet = "admin";
 
 /**
@@ -121,7 +121,6 @@ export const EPHEMERAL_STACK_SET: StackSet = "admin";
  */
 export const REST_SCOPES: readonly { method: string; route: RegExp; scope: string; what: string }[] = [
   { method: "POST", route: /^\/deployments$/, scope: "stack_deployment:create", what: "starts a deployment" },
-  { method: "GET", route: /^\/deployments(\?.*|\/.*)?$/, scope: "stack_deployment:read", what: "reads deployments" },
   { method: "GET", route: /^\/export$/, scope: "stack:export", what: "exports the stack's state" },
   { method: "GET", route: /^\/updates\/latest$/, scope: "stack:read", what: "reads the latest update" },
   {
@@ -136,6 +135,8 @@ export const REST_SCOPES: readonly { method: string; route: RegExp; scope: strin
     scope: "stack_deployment_settings:write",
     what: "writes deployment settings",
   },
+  // After the settings routes: the first route that matches decides.
+  { method: "GET", route: /^\/deployments(\?.*|\/.*)?$/, scope: "stack_deployment:read", what: "reads deployments" },
 ];
 
 /**

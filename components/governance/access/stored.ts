@@ -2,7 +2,6 @@
  * The rights of the tokens people store by hand, as the docs tell them to make each: the model
  * checks these against what the runs do, and docs/operations.md is generated from the model.
  */
-import { PROJECTS } from "../../environment/projects";
 import { SINGLE_STACK_PROJECT } from "../../environment/projects";
 import { stackGrant, type Grant } from "./model";
 
@@ -45,6 +44,3 @@ export const REVIEW_TOKEN_RIGHTS: readonly Grant[] = [
   stackGrant(`${SINGLE_STACK_PROJECT}/pr-*`, "admin", "admin on the stacks it creates (docs/review-stacks.md)"),
   stackGrant(`${SINGLE_STACK_PROJECT}/pr`, "read", "read on the template (docs/review-stacks.md)"),
 ];
-
-/** Every project the model names, for a reader of this module. */
-export const MODELLED_PROJECTS = [...Object.values(PROJECTS), SINGLE_STACK_PROJECT];
